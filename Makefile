@@ -1,0 +1,94 @@
+# PyTorch: Principles and Practice. The two commands a reader needs:
+#   make book   set up from nothing, build the site, print (and open) where it is
+#   make test   set up from nothing, prepare offline data, run every test (what CI runs)
+# Everything else here is a step of those two, or a maintainer's tool (execute, test-gpu).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+JB := $(VENV)/bin/jupyter-book
+SHARED_DATA ?= ../shared/data
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SITE := _build/html
+
+# The data root and the environment notebooks are executed and tested in: one home for both,
+# so committed outputs and nbval's reruns see the same settings.
+export TORCHBOOK_DATA ?= $(CURDIR)/data
+NB_ENV := TORCHBOOK_OFFLINE=1 PYTHONHASHSEED=0 PYTHONWARNINGS=ignore::DeprecationWarning \
+	MPLBACKEND=module://matplotlib_inline.backend_inline
+NBVAL := $(PY) -m pytest --nbval --nbval-current-env --nbval-cell-timeout=1800 \
+	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+MODE ?= full
+NB ?=
+
+.PHONY: book test venv sysdeps data unit nbval build site execute test-gpu clean help
+
+help:
+	@echo "make book      build the book and print where to open it"
+	@echo "make test      run every test: unit, notebooks (nbval, fast mode), build, built site"
+	@echo "make execute   execute notebooks in place (MODE=full|fast, NB=path to choose one)"
+	@echo "make test-gpu  nbval in full mode on a CUDA machine, with a report in reports/"
+
+# ----------------------------------------------------------------------------- setup
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt code/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+# Debian packages the tests need: Chromium for the site checks, Fashion-MNIST (exact copy).
+sysdeps:
+	@if ! command -v chromium >/dev/null || [ ! -d /usr/share/datasets/fashion-mnist ]; then \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium dataset-fashion-mnist; \
+	fi
+
+# Offline copies laid out where the loaders look (readers online need none of this).
+data: venv
+	@if [ -d "$(SHARED_DATA)" ]; then \
+		$(PY) -m torchbook.data prepare --from "$(SHARED_DATA)"; \
+	else \
+		echo "No offline mirror at $(SHARED_DATA): the loaders will download the data sets."; \
+	fi
+
+# ----------------------------------------------------------------------------- the book
+build: venv
+	$(JB) build . -W --keep-going
+
+book: build
+	@echo
+	@echo "The book is built. Open it in a browser:"
+	@echo "  file://$(CURDIR)/$(SITE)/index.html"
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] || [ "$$(uname)" = Darwin ]; then \
+		$(PY) -m webbrowser -t "file://$(CURDIR)/$(SITE)/index.html" >/dev/null 2>&1 || true; \
+	fi
+
+# ----------------------------------------------------------------------------- tests
+test: venv sysdeps data unit nbval build site
+	@echo "make test: all lanes passed"
+
+unit: venv
+	$(PY) -m pytest tests --ignore=tests/site -p no:cacheprovider
+
+nbval: venv
+	$(NB_ENV) TORCHBOOK_MODE=fast $(NBVAL) $(or $(NB),chapters)
+
+site: venv
+	$(PY) -m pytest tests/site -p no:cacheprovider
+
+execute: venv
+	$(NB_ENV) TORCHBOOK_MODE=$(MODE) $(PY) tools/execute.py $(NB)
+
+# GPU lane: every notebook in full mode on CUDA, compared by nbval, with a report.
+test-gpu: venv data
+	mkdir -p reports
+	$(NB_ENV) TORCHBOOK_MODE=full TORCHBOOK_DEVICE=cuda $(NBVAL) chapters \
+		--junitxml=reports/gpu-junit.xml || status=$$?; \
+	$(PY) tools/gpu_report.py reports/gpu-junit.xml --out reports/gpu-lane.md; \
+	exit $${status:-0}
+
+clean:
+	rm -rf _build

@@ -1,0 +1,1 @@
+"""torchbook: the shared code of "PyTorch: Principles and Practice"."""
