@@ -78,7 +78,7 @@ def _missing(name: str, where: Path, reason: str) -> DataNotFoundError:
         "Fix it in one of two ways:\n"
         f"  1. With internet access: call the loader again without TORCHBOOK_OFFLINE set; "
         f"torchvision downloads {name} into {root()}.\n"
-        f"  2. Offline, from a mirror copy (see data/README.md): `{MIRROR_HINT}`, or set "
+        f"  2. Offline, from a mirror copy (see data/README.md): {MIRROR_HINT!r}, or set "
         "TORCHBOOK_DATA to a folder that already holds it."
     )
 

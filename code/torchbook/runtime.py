@@ -36,7 +36,7 @@ def mode() -> Mode:
         raise ConfigError(
             f"TORCHBOOK_MODE={value!r} is not a run mode. Use 'full' (the real data sets and "
             "epochs, the default) or 'fast' (small slices for CPU tests), e.g. "
-            "`export TORCHBOOK_MODE=fast`, or unset it."
+            "export TORCHBOOK_MODE=fast, or unset it."
         )
     return value  # type: ignore[return-value]
 
@@ -69,6 +69,8 @@ def device(prefer: str | None = None) -> torch.device:
         "cuda": torch.cuda.is_available(),
         "mps": torch.backends.mps.is_available(),
     }.get(dev.type, False)
+    if available and dev.type == "cuda" and dev.index is not None:
+        available = dev.index < torch.cuda.device_count()
     if not available:
         raise ConfigError(
             f"Device {name!r} was requested but this machine has none; "

@@ -1,0 +1,78 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from torchbook import runtime
+
+
+def test_mode_default_and_values(monkeypatch):
+    monkeypatch.delenv("TORCHBOOK_MODE", raising=False)
+    assert runtime.mode() == "full"
+    monkeypatch.setenv("TORCHBOOK_MODE", "fast")
+    assert runtime.mode() == "fast"
+    monkeypatch.setenv("TORCHBOOK_MODE", " FULL ")
+    assert runtime.mode() == "full"
+
+
+def test_bad_mode_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("TORCHBOOK_MODE", "quick")
+    with pytest.raises(runtime.ConfigError, match="'quick' is not a run mode.*'full'.*'fast'"):
+        runtime.mode()
+
+
+def test_pick_follows_mode(monkeypatch):
+    monkeypatch.setenv("TORCHBOOK_MODE", "fast")
+    assert runtime.pick(full=10, fast=1) == 1
+    monkeypatch.setenv("TORCHBOOK_MODE", "full")
+    assert runtime.pick(full=10, fast=1) == 10
+
+
+def test_device_order_and_override(monkeypatch):
+    monkeypatch.delenv("TORCHBOOK_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    assert runtime.device().type == expected
+    monkeypatch.setenv("TORCHBOOK_DEVICE", "cpu")
+    assert runtime.device() == torch.device("cpu")
+    assert runtime.device("cpu") == torch.device("cpu")
+
+
+def test_device_errors(monkeypatch):
+    monkeypatch.setenv("TORCHBOOK_DEVICE", "gpu0")
+    with pytest.raises(runtime.ConfigError, match="not a device name"):
+        runtime.device()
+    with pytest.raises(runtime.ConfigError, match="this machine has none"):
+        runtime.device("cuda:99")
+
+
+def test_seed_is_repeatable_and_returns_generator():
+    g = runtime.seed(3)
+    a = (random.random(), np.random.rand(), torch.rand(2), torch.rand(2, generator=g))
+    g = runtime.seed(3)
+    b = (random.random(), np.random.rand(), torch.rand(2), torch.rand(2, generator=g))
+    assert a[0] == b[0] and a[1] == b[1]
+    assert torch.equal(a[2], b[2]) and torch.equal(a[3], b[3])
+    assert isinstance(g, torch.Generator)
+    with pytest.raises(ValueError):
+        runtime.seed(-1)
+
+
+def test_environment_lists_versions():
+    info = runtime.environment()
+    assert info["torch"] == torch.__version__
+    assert {"python", "torchvision", "device", "mode"} <= info.keys()
+
+
+def test_import_has_no_side_effects():
+    import subprocess
+    import sys
+
+    code = (
+        "import torch; before = torch.initial_seed(); import matplotlib as m; rc = dict(m.rcParams);"
+        "import torchbook, torchbook.runtime, torchbook.data, torchbook.models, torchbook.training, "
+        "torchbook.metrics, torchbook.plot, torchbook.graph, torchbook.scratch;"
+        "assert torch.initial_seed() == before, 'import seeded torch';"
+        "assert dict(m.rcParams) == rc, 'import changed rcParams'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

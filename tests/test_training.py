@@ -1,0 +1,115 @@
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from torchbook import data, metrics, runtime
+from torchbook.training import History, TrainConfig, evaluate, fit, load_checkpoint, predict, save_checkpoint
+
+
+def _blobs_loaders(g: torch.Generator):
+    X, y = data.blobs(400, centers=2, spread=0.4, generator=g)
+    train = DataLoader(TensorDataset(X[:300], y[:300]), batch_size=32, shuffle=True, generator=g)
+    val = DataLoader(TensorDataset(X[300:], y[300:]), batch_size=100)
+    return train, val
+
+
+def test_fit_learns_a_separable_problem():
+    g = runtime.seed(0)
+    train, val = _blobs_loaders(g)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = fit(model, train, nn.CrossEntropyLoss(), optimizer, TrainConfig(epochs=5), val_loader=val)
+    assert isinstance(history, History) and len(history) == 5
+    assert history.val_acc[-1] > 0.95
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert len(history.seconds) == 5 and all(s > 0 for s in history.seconds)
+
+
+def test_fit_binary_and_regression_metrics():
+    g = runtime.seed(1)
+    X, y = data.two_moons(200, noise=0.05, generator=g)
+    loader = DataLoader(TensorDataset(X, y.float().unsqueeze(1)), batch_size=50)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    h = fit(model, loader, nn.BCEWithLogitsLoss(), opt, TrainConfig(epochs=2), metric=metrics.binary_accuracy)
+    assert len(h.train_acc) == 2 and 0.0 <= h.train_acc[-1] <= 1.0
+    Xr, yr = data.linear_data(64, generator=g)
+    lin = nn.Linear(1, 1)
+    h = fit(lin, DataLoader(TensorDataset(Xr, yr), batch_size=16), nn.MSELoss(),
+            torch.optim.SGD(lin.parameters(), lr=0.1), TrainConfig(epochs=3), metric=None)
+    assert h.train_acc == [] and len(h.train_loss) == 3
+
+
+def test_max_batches_limits_work():
+    g = runtime.seed(0)
+    train, _ = _blobs_loaders(g)
+    seen = []
+    model = nn.Linear(2, 2)
+
+    def loss_fn(out, y):
+        seen.append(len(y))
+        return nn.functional.cross_entropy(out, y)
+
+    fit(model, train, loss_fn, torch.optim.SGD(model.parameters(), lr=0.1), TrainConfig(epochs=2, max_batches=3))
+    assert len(seen) == 6
+
+
+def test_log_prints_formatted_line(capsys):
+    g = runtime.seed(0)
+    train, val = _blobs_loaders(g)
+    model = nn.Linear(2, 2)
+    fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+        TrainConfig(epochs=1, log=True), val_loader=val)
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("epoch   1/1  train_loss ") and "val_acc" in line
+
+
+def test_evaluate_matches_a_hand_computation():
+    g = runtime.seed(0)
+    _, val = _blobs_loaders(g)
+    model = nn.Linear(2, 2)
+    loss, acc = evaluate(model, val, nn.CrossEntropyLoss())
+    X, y = val.dataset.tensors
+    with torch.no_grad():
+        out = model(X)
+    assert loss == pytest.approx(nn.functional.cross_entropy(out, y).item(), rel=1e-6)
+    assert acc == pytest.approx(float(metrics.accuracy(out, y)))
+    outputs, labels = predict(model, val)
+    torch.testing.assert_close(outputs, out)
+    assert torch.equal(labels, y)
+
+
+def test_train_config_validation():
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="max_batches"):
+        TrainConfig(max_batches=0)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    model(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    path = save_checkpoint(tmp_path / "ck" / "model.pt", model, opt, epoch=3)
+    clone = nn.Linear(3, 2)
+    opt2 = torch.optim.Adam(clone.parameters(), lr=0.01)
+    extra = load_checkpoint(path, clone, opt2)
+    assert extra == {"epoch": 3}
+    for a, b in zip(model.state_dict().values(), clone.state_dict().values()):
+        assert torch.equal(a, b)
+    assert opt2.state_dict()["state"][0]["step"] == 1
+    with pytest.raises(FileNotFoundError, match="No checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt", clone)
+    save_checkpoint(tmp_path / "no_opt.pt", model)
+    with pytest.raises(ValueError, match="no optimizer state"):
+        load_checkpoint(tmp_path / "no_opt.pt", clone, opt2)
+
+
+def test_empty_loader_is_an_error():
+    model = nn.Linear(2, 2)
+    empty = DataLoader(TensorDataset(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long)), batch_size=4)
+    with pytest.raises(ValueError, match="no batches"):
+        evaluate(model, empty, nn.CrossEntropyLoss())
