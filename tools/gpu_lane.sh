@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The GPU lane on a bare CUDA machine without internet (PyTorch present, no Jupyter, no data).
+# Every notebook runs in full mode on CUDA under nbval; the result is a report with the date,
+# the GPU, torch's version and seconds and pass/fail per notebook.
+#
+#   bash tools/gpu_lane.sh pack DATASETS...    # on a machine with PyPI and the offline mirror:
+#                                               # wheels + data into .carry/ (git-ignored)
+#   bash tools/gpu_lane.sh run [NOTEBOOKS...]   # on the GPU machine, from the repo root, with
+#                                               # .carry/ beside it: install, prepare, test, report
+#   bash tools/gpu_lane.sh report XML...        # merge the JUnit files of several runs
+#
+# DATASETS are any of: mnist fashion-mnist cifar10 shakespeare. A machine that accepts at most
+# 64 MiB of carried files (this project's `device` tool) takes the wheels (17 MB) with MNIST and
+# CIFAR-10 (31 MB) in one call and with MNIST and Fashion-MNIST (42 MB) in another:
+#   pack mnist cifar10        ; run  (every notebook except 05_5)          -> gpu-junit-1.xml
+#   pack mnist fashion-mnist  ; run chapters/05_practice/05_5_fashion_mnist.ipynb -> gpu-junit-2.xml
+#   report gpu-junit-1.xml gpu-junit-2.xml  -> reports/gpu-lane.md
+# On a GPU machine with internet and the project's venv, `make test-gpu` does all of this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CARRY=.carry
+SHARED_DATA=${SHARED_DATA:-../shared/data}
+FASHION=${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+PYTHON=${PYTHON:-python3}
+DEVICE=${GPU_LANE_DEVICE:-cuda}   # cpu: a dry run of the same steps on a machine without a GPU
+OUTDIR=${OUT:-reports}
+
+pack() {
+  rm -rf "$CARRY" && mkdir -p "$CARRY/wheels" "$CARRY/data"
+  # Python 3.12 x86-64 wheels of nbval and a Jupyter kernel with their dependencies.
+  "$PYTHON" -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+    -d "$CARRY/wheels" nbval ipykernel pyyaml
+  for set in "$@"; do
+    case "$set" in
+      mnist) mkdir -p "$CARRY/data/MNIST/raw" && cp "$SHARED_DATA"/MNIST/raw/*.gz "$CARRY/data/MNIST/raw/" ;;
+      cifar10) cp "$SHARED_DATA/cifar10-jpeg.tar.gz" "$CARRY/data/" ;;
+      shakespeare) mkdir -p "$CARRY/data/tinyshakespeare" && cp "$SHARED_DATA/tinyshakespeare/input.txt" "$CARRY/data/tinyshakespeare/" ;;
+      fashion-mnist) mkdir -p "$CARRY/data/fashion-mnist" && cp "$FASHION"/*.gz "$CARRY/data/fashion-mnist/" ;;
+      *) echo "unknown data set '$set' (mnist fashion-mnist cifar10 shakespeare)" >&2; exit 2 ;;
+    esac
+  done
+  du -sh "$CARRY"
+}
+
+run() {
+  [ -d "$CARRY/data" ] || { echo "no $CARRY/data: run 'bash tools/gpu_lane.sh pack ...' first" >&2; exit 2; }
+  local site=/tmp/gpu-lane-site data_root=/tmp/gpu-lane-data
+  if ! "$PYTHON" -c "import nbval, ipykernel, yaml" 2>/dev/null; then  # a bare machine: install the carried wheels
+    "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$site" "$CARRY"/wheels/*.whl
+  fi
+  export PYTHONPATH="$site:$PWD/code${PYTHONPATH:+:$PYTHONPATH}" PATH="$site/bin:$PATH"
+  export TORCHBOOK_DATA=$data_root TORCHBOOK_OFFLINE=1 TORCHBOOK_MODE=full TORCHBOOK_DEVICE=$DEVICE
+  "$PYTHON" -m torchbook.data prepare --from "$CARRY/data" --fashion-mnist "$CARRY/data/fashion-mnist"
+  "$PYTHON" -c "import torch; from torchbook import runtime; print(runtime.environment())"
+  mkdir -p "$OUTDIR"
+  local junit="$OUTDIR/gpu-junit.xml" status=0
+  # the same environment as the Makefile's NB_ENV
+  PYTHONHASHSEED=0 PYTHONWARNINGS=ignore::DeprecationWarning MPLBACKEND=module://matplotlib_inline.backend_inline \
+    "$PYTHON" -m pytest --nbval --nbval-current-env --nbval-cell-timeout=1800 \
+      --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
+      --junitxml="$junit" "${@:-chapters}" || status=$?
+  local title="GPU lane report"
+  [ "$DEVICE" = cpu ] && title="Full-mode lane report (dry run on the CPU)"
+  "$PYTHON" tools/gpu_report.py "$junit" --out "$OUTDIR/gpu-lane.md" --mode full --title "$title"
+  return $status
+}
+
+case "${1:-}" in
+  pack) shift; pack "$@" ;;
+  run) shift; run "$@" ;;
+  report) shift; "$PYTHON" tools/gpu_report.py "$@" --out reports/gpu-lane.md --mode full ;;
+  *) sed -n '2,22p' "$0"; exit 2 ;;
+esac
