@@ -83,3 +83,69 @@ class LeNet(nn.Module):
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of scalar parameters of ``model`` (only those with ``requires_grad`` by default)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def summary(model: nn.Module, input_shape: tuple[int, ...], dtype: torch.dtype = torch.float32) -> str:
+    """A table of the submodules ``model`` calls on a dummy input of ``input_shape`` (batch first).
+
+    One row per call of a submodule, in call order (a container before its children): its
+    name, type, output shape and the number of parameters it owns directly
+    (``recurse=False``; containers show 0; a module called twice has two rows, its parameters
+    are counted once in the totals, which come from ``model.parameters()``). Functional
+    calls in ``forward`` (``torch.relu``, ``torch.flatten``) are not modules and have no row.
+    The dummy input is zeros on the device of the model's first parameter; the forward pass
+    runs under ``no_grad`` in eval mode, and the model's train/eval mode is restored after.
+    """
+    rows: list[list[str]] = []
+    open_rows: dict[int, list[int]] = {}  # id(module) -> its rows whose output is pending
+
+    def shape_of(out: object) -> str:
+        if isinstance(out, torch.Tensor):
+            return str(tuple(out.shape))
+        if isinstance(out, (tuple, list)):
+            return "[" + ", ".join(shape_of(o) for o in out) + "]"
+        return type(out).__name__
+
+    def before(name: str):  # noqa: ANN202 - a forward pre-hook: the row, in call order
+        def hook(module: nn.Module, args: object) -> None:
+            own = sum(p.numel() for p in module.parameters(recurse=False))
+            open_rows.setdefault(id(module), []).append(len(rows))
+            rows.append([f"{name} ({type(module).__name__})", "?", f"{own:,}"])
+
+        return hook
+
+    def after(module: nn.Module, args: object, output: object) -> None:  # the output shape
+        rows[open_rows[id(module)].pop()][1] = shape_of(output)
+
+    handles = []
+    for name, m in model.named_modules():
+        if name:  # every submodule, not the model itself
+            handles.append(m.register_forward_pre_hook(before(name)))
+            handles.append(m.register_forward_hook(after))
+    first = next(model.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(input_shape, dtype=dtype, device=device))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+
+    header = ("Layer (type)", "Output shape", "Param #")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+
+    def line(r: tuple[str, ...] | list[str]) -> str:
+        return f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}"
+
+    rule = "=" * (sum(widths) + 4)
+    total = count_parameters(model, trainable_only=False)
+    trainable = count_parameters(model)
+    out = [line(header), rule, *(line(r) for r in rows), rule,
+           f"Input shape: {tuple(input_shape)}",
+           f"Total params: {total:,}",
+           f"Trainable params: {trainable:,}",
+           f"Non-trainable params: {total - trainable:,}"]
+    return "\n".join(out)
