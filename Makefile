@@ -14,9 +14,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SITE := _build/html
 
 # The data root and the environment notebooks are executed and tested in: one home for both,
-# so committed outputs and nbval's reruns see the same settings.
+# so committed outputs and nbval's reruns see the same settings. With the offline mirror
+# beside the project nothing is ever downloaded; without it (a public CI host) the loaders download.
 export TORCHBOOK_DATA ?= $(CURDIR)/data
-NB_ENV := TORCHBOOK_OFFLINE=1 PYTHONHASHSEED=0 PYTHONWARNINGS=ignore::DeprecationWarning \
+OFFLINE := $(if $(wildcard $(SHARED_DATA)),1,0)
+NB_ENV := TORCHBOOK_OFFLINE=$(OFFLINE) PYTHONHASHSEED=0 PYTHONWARNINGS=ignore::DeprecationWarning \
 	MPLBACKEND=module://matplotlib_inline.backend_inline
 NBVAL := $(PY) -m pytest --nbval --nbval-current-env --nbval-cell-timeout=1800 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
@@ -51,7 +53,8 @@ data: venv
 	@if [ -d "$(SHARED_DATA)" ]; then \
 		$(PY) -m torchbook.data prepare --from "$(SHARED_DATA)"; \
 	else \
-		echo "No offline mirror at $(SHARED_DATA): the loaders will download the data sets."; \
+		echo "No offline mirror at $(SHARED_DATA): downloading the data sets."; \
+		$(PY) -m torchbook.data download; \
 	fi
 
 # ----------------------------------------------------------------------------- the book

@@ -93,6 +93,24 @@ def test_prepare_then_load_tiny_copies(mirror, data_root, tmp_path):
     assert any("already in" in line for line in data.prepare(mirror, fashion=fashion))
 
 
+def test_prepare_from_an_unpacked_jpeg_folder(tmp_path, data_root):
+    src = tmp_path / "unpacked"
+    src.mkdir()
+    _write_cifar_tar(tmp_path / "c.tar.gz", per_class=1)
+    with tarfile.open(tmp_path / "c.tar.gz") as tar:
+        tar.extractall(src, filter="data")
+    report = data.prepare(src, fashion=tmp_path / "none")
+    assert any("CIFAR-10 (JPEG mirror): 3 + 3 images" in line for line in report)
+    assert sorted(data.cifar10("test").targets) == [0, 3, 9]
+
+
+def test_download_refuses_when_offline(data_root, capsys):
+    with pytest.raises(data.DataNotFoundError, match="TORCHBOOK_OFFLINE"):
+        data.download()
+    assert data.main(["where"]) == 0
+    assert capsys.readouterr().out.strip() == str(data_root.resolve())
+
+
 def test_cifar_reader_matches_torchvision_layout(mirror, data_root):
     data.prepare(mirror, fashion=data_root / "none")
     blob = torch.load(data_root / "cifar10" / "test.pt", weights_only=True)

@@ -20,7 +20,7 @@ import os
 import shutil
 import sys
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -279,29 +279,39 @@ def _gunzip_all(src: Path, dest: Path) -> list[str]:
     return written
 
 
-def _cifar_from_jpeg_tar(tar_path: Path, dest: Path) -> dict[str, int]:
-    """Decode the JPEG mirror into ``dest/{train,test}.pt`` (images in a fixed shuffled order)."""
+def _jpeg_members(source: Path) -> Iterator[tuple[str, bytes]]:
+    """(relative path, bytes) of every file in the JPEG mirror: a ``.tar.gz`` or an unpacked folder."""
+    if source.is_dir():
+        for path in sorted(source.rglob("*.jpg")):
+            yield path.relative_to(source).as_posix(), path.read_bytes()
+        return
+    with tarfile.open(source, "r:gz") as tar:
+        for member in tar:
+            if member.isfile():
+                yield member.name, tar.extractfile(member).read()  # type: ignore[union-attr]
+
+
+def _cifar_from_jpeg(source: Path, dest: Path) -> dict[str, int]:
+    """Decode the JPEG mirror (``.../{train,test}/<class>/*.jpg``, tarred or unpacked) into
+    ``dest/{train,test}.pt``, with the images in a fixed shuffled order."""
     from PIL import Image
 
     images: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
     labels: dict[str, list[int]] = {s: [] for s in SPLITS}
-    with tarfile.open(tar_path, "r:gz") as tar:
-        for member in tar:
-            parts = Path(member.name).parts
-            if not member.isfile() or not member.name.endswith(".jpg") or len(parts) < 3:
-                continue
-            split, cls = parts[-3], parts[-2]
-            if split not in SPLITS or cls not in CIFAR10_CLASSES:
-                continue
-            raw = tar.extractfile(member).read()  # type: ignore[union-attr]
-            img = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"), dtype=np.uint8)
-            images[split].append(img)
-            labels[split].append(CIFAR10_CLASSES.index(cls))
+    for name, raw in _jpeg_members(source):
+        parts = Path(name).parts
+        if not name.endswith(".jpg") or len(parts) < 3:
+            continue
+        split, cls = parts[-3], parts[-2]
+        if split not in SPLITS or cls not in CIFAR10_CLASSES:
+            continue
+        images[split].append(np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"), dtype=np.uint8))
+        labels[split].append(CIFAR10_CLASSES.index(cls))
     dest.mkdir(parents=True, exist_ok=True)
     counts = {}
     for split in SPLITS:
         if not images[split]:
-            raise DataNotFoundError(f"{tar_path} holds no {split}/<class>/*.jpg images")
+            raise DataNotFoundError(f"{source} holds no {split}/<class>/*.jpg images")
         x = torch.from_numpy(np.stack(images[split]))
         y = torch.tensor(labels[split], dtype=torch.int64)
         # The mirror is sorted by class; a fixed permutation mixes the classes, so `limit=` slices
@@ -338,15 +348,15 @@ def prepare(source: Path, dest: Path | None = None, fashion: Path = FASHION_MNIS
         report.append(
             f"Fashion-MNIST: skipped, no {fashion} (install it with `apt-get install -y dataset-fashion-mnist`)"
         )
-    tar_path = source / "cifar10-jpeg.tar.gz"
+    jpeg = next((p for p in (source / "cifar10-jpeg.tar.gz", source / "cifar10-jpeg") if p.exists()), None)
     cifar_dest = dest / "cifar10"
     if all((cifar_dest / f"{s}.pt").is_file() for s in SPLITS):
         report.append(f"CIFAR-10 (JPEG mirror): already in {cifar_dest}")
-    elif tar_path.is_file():
-        counts = _cifar_from_jpeg_tar(tar_path, cifar_dest)
+    elif jpeg is not None:
+        counts = _cifar_from_jpeg(jpeg, cifar_dest)
         report.append(f"CIFAR-10 (JPEG mirror): {counts['train']} + {counts['test']} images in {cifar_dest}")
     else:
-        report.append(f"CIFAR-10: skipped, no {tar_path}")
+        report.append(f"CIFAR-10: skipped, no {source / 'cifar10-jpeg.tar.gz'} or {source / 'cifar10-jpeg'}/")
     text = source / "tinyshakespeare" / "input.txt"
     if text.is_file():
         (dest / "tinyshakespeare").mkdir(parents=True, exist_ok=True)
@@ -357,21 +367,35 @@ def prepare(source: Path, dest: Path | None = None, fashion: Path = FASHION_MNIS
     return report
 
 
+def download() -> list[str]:
+    """Download every data set the book uses into :func:`root` (needs internet access)."""
+    if offline():
+        raise DataNotFoundError("TORCHBOOK_OFFLINE is set: unset it to download, or use `prepare --from` a mirror.")
+    report = []
+    for name, loader in (("MNIST", mnist), ("Fashion-MNIST", fashion_mnist), ("CIFAR-10", cifar10)):
+        sizes = [len(loader(split)) for split in SPLITS]  # type: ignore[arg-type]
+        report.append(f"{name}: {sizes[0]} + {sizes[1]} items in {root()}")
+    report.append(f"Tiny Shakespeare: {len(shakespeare())} characters in {root() / 'tinyshakespeare'}")
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m torchbook.data prepare --from DIR [--to DIR]``."""
+    """Command line: ``python -m torchbook.data {prepare --from DIR [--to DIR] | download | where}``."""
     parser = argparse.ArgumentParser(prog="python -m torchbook.data", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     prep = sub.add_parser("prepare", help="lay offline mirror copies out where the loaders look")
     prep.add_argument("--from", dest="source", required=True, type=Path, help="the mirror folder")
     prep.add_argument("--to", dest="dest", type=Path, default=None, help="data root (default: TORCHBOOK_DATA)")
     prep.add_argument("--fashion-mnist", type=Path, default=FASHION_MNIST_DEBIAN, help="Fashion-MNIST .gz folder")
+    sub.add_parser("download", help="download every data set into the data root (needs internet)")
     sub.add_parser("where", help="print the data root")
     args = parser.parse_args(argv)
     if args.command == "where":
         print(root())
         return 0
     try:
-        for line in prepare(args.source, args.dest, args.fashion_mnist):
+        lines = download() if args.command == "download" else prepare(args.source, args.dest, args.fashion_mnist)
+        for line in lines:
             print(line)
     except DataNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
