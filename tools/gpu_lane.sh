@@ -56,7 +56,7 @@ run() {
   mkdir -p "$OUTDIR"
   local junit="$OUTDIR/gpu-junit.xml" status=0
   # the same environment as the Makefile's NB_ENV
-  PYTHONHASHSEED=0 PYTHONWARNINGS=ignore::DeprecationWarning MPLBACKEND=module://matplotlib_inline.backend_inline \
+  PYTHONHASHSEED=0 OMP_NUM_THREADS=1 PYTHONWARNINGS=ignore::DeprecationWarning MPLBACKEND=module://matplotlib_inline.backend_inline \
     "$PYTHON" -m pytest --nbval --nbval-current-env --nbval-cell-timeout=1800 \
       --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
       --junitxml="$junit" "${@:-chapters}" || status=$?

@@ -1,0 +1,397 @@
+"""From the articles' loop to the fast path, one step at a time, measured side by side in one run.
+
+    python bench/bench.py --device cuda --epochs 5 --out bench/reports/h100 --speedrun 5
+    python bench/bench.py --device cpu --epochs 2 --limit 10000 --test-limit 2000 --out bench/reports/cpu
+
+For each model (the articles' LeNet on CIFAR-10, article 002; the MLP on MNIST, article 001) it
+trains one fresh, identically seeded model per row, for 1 warm-up epoch + ``--epochs`` timed
+epochs, and reports the median epoch time, the speed-up over row (a) and the final test accuracy:
+
+  a    the articles' loop: DataLoader, per-sample ToTensor, batch 64, loss.item() every step
+  a4   the same with DataLoader(num_workers=4)
+  b1   data held on the device as uint8 (fast.DeviceLoader), normalised there; batch 64, .item() per step
+  b2   + batch 512, learning rate scaled (Adam: x sqrt(8), square-root rule; SGD: x 8, linear rule)
+  b3   + no per-step sync: loss and accuracy summed on the device, read once per epoch (fast.train_epoch)
+  b4   + bf16 autocast and channels_last (CUDA only; LeNet only for channels_last, the MLP has no conv)
+  b5   + torch.compile(mode="reduce-overhead"): CUDA graphs of forward and backward (CUDA only)
+  b6   + fused optimizer step (Adam/SGD fused=True: one kernel for all parameters; CUDA only)
+
+Every epoch is timed between two device synchronisations; an epoch of the fast rows includes
+its shuffling and augmentation; the one-off upload of the data set to the device is reported
+apart (setup_s). Writes ``<out>.json`` and ``<out>.md`` and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "code"))  # run from a checkout without installing torchbook
+
+from torchbook import data, fast, models, runtime  # noqa: E402
+
+ROWS = ("a", "a4", "b1", "b2", "b3", "b4", "b5", "b6")
+DESCRIPTIONS = {
+    "a": "articles' loop: DataLoader + ToTensor, batch 64, .item() per step",
+    "a4": "(a) with num_workers=4",
+    "b1": "data on the device (uint8), batch 64, .item() per step",
+    "b2": "+ batch 512, lr scaled",
+    "b3": "+ no per-step sync (metrics summed on the device)",
+    "b4": "+ bf16 autocast + channels_last",
+    "b5": "+ torch.compile(mode='reduce-overhead') (CUDA graphs)",
+    "b6": "+ fused optimizer step",
+}
+GPU_ONLY = {"b4", "b5", "b6"}
+
+
+@dataclass(frozen=True)
+class Task:
+    """A model, its data set and the article's optimiser."""
+
+    name: str
+    dataset: str
+    make_model: Callable[[], nn.Module]
+    make_optimizer: Callable[..., torch.optim.Optimizer]
+    lr: float
+    lr_rule: str  # how the rate grows with the batch: "sqrt" (Adam) or "linear" (SGD)
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    input_shape: tuple[int, ...]
+
+
+TASKS = {
+    "lenet": Task("LeNet (article 002)", "cifar10", models.LeNet,
+                  lambda params, lr, **kw: torch.optim.Adam(params, lr=lr, **kw), 1e-3, "sqrt",
+                  data.CIFAR10_MEAN, data.CIFAR10_STD, (3, 32, 32)),
+    "mlp": Task("MLP (article 001)", "mnist", models.MLP,
+                lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, momentum=0.9, **kw), 0.01, "linear",
+                data.MNIST_MEAN, data.MNIST_STD, (1, 28, 28)),
+}
+
+
+@dataclass
+class Row:
+    """One measured configuration."""
+
+    task: str
+    row: str
+    description: str
+    batch_size: int | None = None
+    lr: float | None = None
+    epoch_s: list[float] = field(default_factory=list)
+    median_s: float | None = None
+    setup_s: float | None = None
+    test_acc: float | None = None
+    train_loss: float | None = None
+    speedup: float | None = None
+    skipped: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- the articles' loop
+
+
+def article_train_epoch(model: nn.Module, loader: Any, loss_fn: nn.Module, optimizer: torch.optim.Optimizer,
+                        device: torch.device) -> float:
+    """Article 001's loop: inputs moved per batch, ``running_loss += loss.item()`` every step."""
+    model.train()
+    running_loss = 0.0
+    for inputs, labels in loader:
+        inputs, labels = inputs.to(device), labels.to(device)
+        optimizer.zero_grad()
+        outputs = model(inputs)
+        loss = loss_fn(outputs, labels)
+        loss.backward()
+        optimizer.step()
+        running_loss += loss.item()  # waits for the device every step
+    return running_loss / len(loader)
+
+
+@torch.no_grad()
+def article_accuracy(model: nn.Module, loader: Any, device: torch.device) -> float:
+    """Article 001's test loop: ``correct += (predicted == labels).sum().item()`` per batch."""
+    model.eval()
+    correct = total = 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        predicted = model(images).argmax(1)
+        total += labels.size(0)
+        correct += (predicted == labels).sum().item()
+    return correct / total
+
+
+# ---------------------------------------------------------------------------- one row
+
+
+def _sync(device: torch.device) -> None:
+    fast.synchronize(device)
+
+
+def _dataset(name: str, split: str, limit: int | None, transform: Any = None) -> Any:
+    return getattr(data, name)(split, limit=limit, transform=transform)
+
+
+def run_row(key: str, task_key: str, args: argparse.Namespace, device: torch.device) -> Row:
+    """Train one fresh model as row ``key`` prescribes; time 1 + args.epochs epochs."""
+    task = TASKS[task_key]
+    row = Row(task_key, key, DESCRIPTIONS[key])
+    if key in GPU_ONLY and device.type != "cuda":
+        row.skipped = f"CUDA only (this run is on {device.type}): " + {
+            "b4": "bf16 needs tensor cores (or AMX) to pay; channels_last helps cuDNN's kernels",
+            "b5": "CUDA graphs remove kernel-launch overhead, which a CPU does not have",
+            "b6": "the fused optimizer kernels are written for GPUs",
+        }[key]
+        return row
+    big = key not in ("a", "a4", "b1")
+    row.batch_size = 512 if big else 64
+    factor = row.batch_size / 64
+    row.lr = task.lr * (math.sqrt(factor) if task.lr_rule == "sqrt" else factor)
+    runtime.seed(0)
+    model = task.make_model().to(device)
+    loss_fn = nn.CrossEntropyLoss()
+    opt_kw: dict[str, Any] = {"fused": True} if key == "b6" else {}
+    optimizer = task.make_optimizer(model.parameters(), row.lr, **opt_kw)
+    epochs = 1 + args.epochs
+    g = torch.Generator().manual_seed(0)
+
+    if key in ("a", "a4"):
+        workers = args.workers if key == "a4" else 0
+        tf = data.to_tensor()  # article 002: transforms.ToTensor(), no normalisation
+        train_ds = _dataset(task.dataset, "train", args.limit, tf)
+        test_ds = _dataset(task.dataset, "test", args.test_limit, tf)
+        kw = dict(num_workers=workers, pin_memory=device.type == "cuda")
+        train_loader = DataLoader(train_ds, batch_size=64, shuffle=True, generator=g, **kw)
+        test_loader = DataLoader(test_ds, batch_size=64, shuffle=False, **kw)
+        for _ in range(epochs):
+            _sync(device)
+            start = time.perf_counter()
+            row.train_loss = article_train_epoch(model, train_loader, loss_fn, optimizer, device)
+            _sync(device)
+            row.epoch_s.append(time.perf_counter() - start)
+        row.test_acc = article_accuracy(model, test_loader, device)
+        if workers:
+            row.notes.append(f"{workers} worker processes started every epoch (persistent_workers=False)")
+    else:
+        opts = fast.FastOptions(amp=key in ("b4", "b5", "b6"), channels_last=key in ("b4", "b5", "b6")
+                                and task_key == "lenet", compile=key in ("b5", "b6")).resolve(device)
+        _sync(device)
+        start = time.perf_counter()
+        train = fast.as_uint8(_dataset(task.dataset, "train", args.limit))
+        test = fast.as_uint8(_dataset(task.dataset, "test", args.test_limit))
+        kw = dict(mean=task.mean, std=task.std, device=device, channels_last=opts.channels_last)
+        train_loader = fast.DeviceLoader(*train, row.batch_size, shuffle=True, seed=0,
+                                         drop_last=opts.compile, **kw)  # static shapes for CUDA graphs
+        test_loader = fast.DeviceLoader(*test, 1000, **kw)
+        _sync(device)
+        row.setup_s = time.perf_counter() - start
+        model = opts.prepare(model)
+        if opts.compile:
+            row.notes.append("drop_last=True: every batch has the same shape, one CUDA graph")
+        for _ in range(epochs):
+            _sync(device)
+            start = time.perf_counter()
+            if key in ("b1", "b2"):
+                row.train_loss = article_train_epoch(model, train_loader, loss_fn, optimizer, device)
+            else:
+                loss, _ = fast.train_epoch(model, train_loader, loss_fn, optimizer, opts=opts)
+                row.train_loss = loss.item()  # the one read of the epoch
+            _sync(device)
+            row.epoch_s.append(time.perf_counter() - start)
+        row.test_acc = fast.evaluate(model, test_loader, opts=opts)[1].item()
+    row.median_s = statistics.median(row.epoch_s[1:])
+    return row
+
+
+# ---------------------------------------------------------------------------- the speed run
+
+
+def run_speedrun(runs: int, args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
+    """``runs`` speed runs of fast.SpeedNet on CIFAR-10 (first one also warms cuDNN/compile up)."""
+    train = fast.as_uint8(data.cifar10("train", limit=args.limit))
+    test = fast.as_uint8(data.cifar10("test", limit=args.test_limit))
+    cfg = fast.SpeedConfig(epochs=args.speedrun_epochs)
+    opts = fast.FastOptions(amp=True, channels_last=True, compile=args.speedrun_compile)
+    results = []
+    for i in range(runs + 1):  # run 0 is a warm-up, not reported
+        res = fast.speedrun(train, test, cfg, device=device, opts=opts, seed=i)
+        if i > 0:
+            results.append({"seed": i, "train_s": res.train_seconds, "test_acc": res.test_acc})
+        print(f"  speed run {i}{' (warm-up)' if i == 0 else ''}: {res.train_seconds:.2f} s, "
+              f"test accuracy {res.test_acc:.4f}", flush=True)
+    accs = [r["test_acc"] for r in results]
+    times = [r["train_s"] for r in results]
+    return {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
+            "opts": {"amp": opts.amp, "channels_last": opts.channels_last, "compile": opts.compile},
+            "runs": results, "mean_acc": statistics.fmean(accs), "median_train_s": statistics.median(times)}
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def flops_per_image(task: Task) -> int:
+    """Forward FLOPs of one image, counted by torch.utils.flop_counter (2 per multiply-add)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        task.make_model()(torch.zeros(1, *task.input_shape))
+    return counter.get_total_flops()
+
+
+def hardware(device: torch.device) -> dict[str, Any]:
+    """What ran the benchmark: CPU model and cores, GPU, versions, load average."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info: dict[str, Any] = {
+        "device": str(device), "cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform(terse=True),
+        "cifar10_copy": data.cifar10_source(),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+        info["cuda"] = torch.version.cuda
+        info["cudnn"] = torch.backends.cudnn.version()
+    return info
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    hw, cfg = report["hardware"], report["settings"]
+    where = hw.get("gpu") or f"{hw['cpu']} ({hw['cpu_count']} cores, {hw['torch_threads']} torch threads)"
+    lines = [
+        f"# Benchmark: from the articles' loop to the fast path ({hw['device']})", "",
+        f"- Hardware: {where}; torch {hw['torch']}, Python {hw['python']}, {hw['platform']}",
+        f"- Date: {report['date']}; command: `{report['command']}`",
+        f"- Load average (1, 5, 15 min) before: {report['load_before']}, after: {report['load_after']}",
+        f"- Training images: {cfg['limit'] or 'all'}; test images: {cfg['test_limit'] or 'all'}; "
+        f"CIFAR-10 copy: {hw['cifar10_copy']}",
+        f"- Each row: 1 warm-up epoch + {cfg['epochs']} timed epochs; time = median of the timed epochs; "
+        "accuracy = test accuracy after all epochs.", "",
+    ]
+    for task_key, rows in report["tasks"].items():
+        lines += [f"## {TASKS[task_key].name} on {TASKS[task_key].dataset}", "",
+                  "| row | what | batch | lr | epoch s (median) | speed-up vs (a) | test acc | setup s |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for r in rows:
+            if r["skipped"]:
+                lines.append(f"| {r['row']} | {r['description']} | | | skipped: {r['skipped']} | | | |")
+                continue
+            setup = f"{r['setup_s']:.2f}" if r["setup_s"] is not None else ""
+            lines.append(f"| {r['row']} | {r['description']} | {r['batch_size']} | {r['lr']:.4g} | "
+                         f"{r['median_s']:.3f} | {r['speedup']:.1f}x | {r['test_acc']:.4f} | {setup} |")
+        notes = [f"{r['row']}: {n}" for r in rows for n in r["notes"]]
+        lines += [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
+    if report.get("speedrun"):
+        s = report["speedrun"]
+        lines += ["## Speed run (fast.SpeedNet, airbench94-style)", "",
+                  f"- {len(s['runs'])} runs: mean test accuracy {s['mean_acc']:.4f} (flip TTA), "
+                  f"median training time {s['median_train_s']:.2f} s; options {s['opts']}", ""]
+    lines += ["## FLOPs per image (forward, torch.utils.flop_counter)", ""]
+    lines += [f"- {TASKS[k].name}: {v:,}" for k, v in report["flops_per_image"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def print_table(report: dict[str, Any]) -> None:
+    for task_key, rows in report["tasks"].items():
+        print(f"\n{TASKS[task_key].name} on {TASKS[task_key].dataset} ({report['hardware']['device']})")
+        print(f"{'row':<4} {'what':<58} {'epoch s':>9} {'speed-up':>9} {'test acc':>9}")
+        for r in rows:
+            if r["skipped"]:
+                print(f"{r['row']:<4} {r['description'][:58]:<58} {'skipped':>9}")
+            else:
+                print(f"{r['row']:<4} {r['description'][:58]:<58} {r['median_s']:>9.3f} "
+                      f"{r['speedup']:>8.1f}x {r['test_acc']:>9.4f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default=None, help="cuda or cpu (default: runtime.device())")
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per row, after 1 warm-up epoch")
+    parser.add_argument("--limit", type=int, default=None, help="training images (default: all)")
+    parser.add_argument("--test-limit", type=int, default=None, help="test images (default: all)")
+    parser.add_argument("--tasks", default="lenet,mlp", help="comma-separated: lenet, mlp")
+    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated subset of " + ",".join(ROWS))
+    parser.add_argument("--workers", type=int, default=4, help="workers of row a4")
+    parser.add_argument("--speedrun", type=int, default=0, help="number of SpeedNet runs (0: none)")
+    parser.add_argument("--speedrun-epochs", type=int, default=10)
+    parser.add_argument("--speedrun-compile", action="store_true", help="compile SpeedNet (reduce-overhead)")
+    parser.add_argument("--out", type=Path, default=None, help="report path without suffix: writes .json, .md")
+    args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    device = runtime.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    report: dict[str, Any] = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python bench/bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "hardware": hardware(device), "load_before": load_average(),
+        "settings": {"epochs": args.epochs, "limit": args.limit, "test_limit": args.test_limit,
+                     "workers": args.workers},
+        "tasks": {}, "flops_per_image": {},
+    }
+    try:
+        report["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                                       text=True, check=False).stdout.strip() or None
+    except OSError:
+        report["git"] = None
+    rows = [r for r in args.rows.split(",") if r]
+    for task_key in [t for t in args.tasks.split(",") if t]:
+        report["flops_per_image"][task_key] = flops_per_image(TASKS[task_key])
+        results = []
+        for key in rows:
+            print(f"{task_key} {key}: {DESCRIPTIONS[key]} ...", flush=True)
+            r = run_row(key, task_key, args, device)
+            results.append(r)
+            if r.skipped:
+                print(f"  skipped: {r.skipped}", flush=True)
+            else:
+                print(f"  epochs {[round(s, 3) for s in r.epoch_s]} s, test acc {r.test_acc:.4f}", flush=True)
+        base = next((r for r in results if r.row == "a" and r.median_s), None)
+        for r in results:
+            if r.median_s and base:
+                r.speedup = base.median_s / r.median_s
+        report["tasks"][task_key] = [r.__dict__ for r in results]
+    if args.speedrun:
+        report["speedrun"] = run_speedrun(args.speedrun, args, device)
+    report["load_after"] = load_average()
+    print_table(report)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+        args.out.with_suffix(".md").write_text(to_markdown(report))
+        print(f"\nwrote {args.out.with_suffix('.json')} and {args.out.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
