@@ -36,6 +36,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
+from torchbook.training import History
+
 Batch = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -340,19 +342,6 @@ def evaluate(
     return total_loss / count, correct.float() / count
 
 
-@dataclass
-class FastHistory:
-    """Per-epoch results read back once per epoch: train loss/accuracy, test accuracy, seconds."""
-
-    train_loss: list[float] = field(default_factory=list)
-    train_acc: list[float] = field(default_factory=list)
-    val_acc: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.train_loss)
-
-
 def synchronize(device: torch.device) -> None:
     """Wait for the device to finish its queued work (CUDA only), so a clock reading is honest."""
     if device.type == "cuda":
@@ -371,14 +360,14 @@ def fit(
     opts: FastOptions = FastOptions(),
     tta_flip: bool = False,
     on_epoch_end: Callable[[int], None] | None = None,
-) -> FastHistory:
+) -> History:
     """Train for ``epochs`` epochs with one host sync per epoch; seconds include that sync.
 
     ``model`` must already be prepared (``opts.prepare(model)``) and on the loaders' device.
     ``on_epoch_end(epoch)`` runs after each epoch (1-based), e.g. to freeze a layer.
     """
     device = _device_of(model)
-    history = FastHistory()
+    history = History()  # the same record as training.fit's; val_loss stays empty here
     for epoch in range(1, epochs + 1):
         synchronize(device)
         start = time.perf_counter()
@@ -533,7 +522,7 @@ def warmup_decay(total_steps: int, warmup: float = 0.23, start: float = 0.2, end
 class SpeedResult:
     """What :func:`speedrun` returns: the history, the final TTA test accuracy and the timed seconds."""
 
-    history: FastHistory
+    history: History
     test_acc: float
     train_seconds: float
     model: nn.Module

@@ -55,6 +55,14 @@ def walk(t: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> list[
     return rows
 
 
+def _continues(rows: list[tuple[int, str]], i: int, level: int) -> bool:
+    """Whether a later row at ``level`` follows row ``i`` before any row shallower than ``level``."""
+    for d, _ in rows[i + 1:]:
+        if d <= level:
+            return d == level
+    return False
+
+
 def text(t: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> str:
     """The graph behind ``t`` as an indented tree, one node per line (see :func:`walk`)."""
     rows = walk(t, names)
@@ -63,26 +71,9 @@ def text(t: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> str:
         if depth == 0:
             lines.append(label)
             continue
-        # a sibling follows if a later row at this depth comes before any shallower row
-        last = True
-        for d, _ in rows[i + 1:]:
-            if d < depth:
-                break
-            if d == depth:
-                last = False
-                break
-        prefix = ""
-        for level in range(1, depth):
-            # draw a bar where the ancestor at this level still has siblings below
-            more = False
-            for d, _ in rows[i + 1:]:
-                if d < level:
-                    break
-                if d == level:
-                    more = True
-                    break
-            prefix += "│  " if more else "   "
-        lines.append(prefix + ("└─ " if last else "├─ ") + label)
+        # a bar where an ancestor still has siblings below; the branch shape by this node's own
+        prefix = "".join("│  " if _continues(rows, i, level) else "   " for level in range(1, depth))
+        lines.append(prefix + ("├─ " if _continues(rows, i, depth) else "└─ ") + label)
     return "\n".join(lines)
 
 

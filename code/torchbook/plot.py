@@ -21,22 +21,15 @@ from torchbook.training import History
 
 def history(h: History, title: str | None = None) -> Figure:
     """Loss (left) and accuracy (right, if recorded) per epoch, train and validation."""
-    has_acc = bool(h.train_acc or h.val_acc)
-    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5, 3.5), squeeze=False)
-    epochs = range(1, len(h.train_loss) + 1)
-    ax = axes[0, 0]
-    ax.plot(epochs, h.train_loss, "o-", label="train")
-    if h.val_loss:
-        ax.plot(epochs, h.val_loss, "s--", label="validation")
-    ax.set(xlabel="epoch", ylabel="loss", title="loss")
-    ax.legend()
-    if has_acc:
-        ax = axes[0, 1]
-        if h.train_acc:
-            ax.plot(epochs, h.train_acc, "o-", label="train")
-        if h.val_acc:
-            ax.plot(epochs, h.val_acc, "s--", label="validation")
-        ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    panels = [("loss", h.train_loss, h.val_loss)]
+    if h.train_acc or h.val_acc:
+        panels.append(("accuracy", h.train_acc, h.val_acc))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+    for ax, (name, train, val) in zip(axes[0], panels):
+        for values, style, label in ((train, "o-", "train"), (val, "s--", "validation")):
+            if values:
+                ax.plot(range(1, len(values) + 1), values, style, label=label)
+        ax.set(xlabel="epoch", ylabel=name, title=name)
         ax.legend()
     if title:
         fig.suptitle(title)
