@@ -91,7 +91,7 @@ test-gpu: venv data
 	mkdir -p reports
 	$(NB_ENV) TORCHBOOK_MODE=full TORCHBOOK_DEVICE=cuda $(NBVAL) chapters \
 		--junitxml=reports/gpu-junit.xml || status=$$?; \
-	$(PY) tools/gpu_report.py reports/gpu-junit.xml --out reports/gpu-lane.md; \
+	$(NB_ENV) $(PY) tools/gpu_report.py reports/gpu-junit.xml --out reports/gpu-lane.md; \
 	exit $${status:-0}
 
 clean:

@@ -50,13 +50,13 @@ run() {
     "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$site" "$CARRY"/wheels/*.whl
   fi
   export PYTHONPATH="$site:$PWD/code${PYTHONPATH:+:$PYTHONPATH}" PATH="$site/bin:$PATH"
-  export TORCHBOOK_DATA=$data_root TORCHBOOK_OFFLINE=1 TORCHBOOK_MODE=full TORCHBOOK_DEVICE=$DEVICE
+  export TORCHBOOK_DATA=$data_root TORCHBOOK_OFFLINE=1 TORCHBOOK_MODE=full TORCHBOOK_DEVICE=$DEVICE OMP_NUM_THREADS=1
   "$PYTHON" -m torchbook.data prepare --from "$CARRY/data" --fashion-mnist "$CARRY/data/fashion-mnist"
   "$PYTHON" -c "import torch; from torchbook import runtime; print(runtime.environment())"
   mkdir -p "$OUTDIR"
   local junit="$OUTDIR/gpu-junit.xml" status=0
   # the same environment as the Makefile's NB_ENV
-  PYTHONHASHSEED=0 OMP_NUM_THREADS=1 PYTHONWARNINGS=ignore::DeprecationWarning MPLBACKEND=module://matplotlib_inline.backend_inline \
+  PYTHONHASHSEED=0 PYTHONWARNINGS=ignore::DeprecationWarning MPLBACKEND=module://matplotlib_inline.backend_inline \
     "$PYTHON" -m pytest --nbval --nbval-current-env --nbval-cell-timeout=1800 \
       --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
       --junitxml="$junit" "${@:-chapters}" || status=$?

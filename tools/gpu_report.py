@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import xml.etree.ElementTree as ET
@@ -18,7 +19,11 @@ from pathlib import Path
 
 def hardware() -> dict[str, str]:
     """What ran the lane: GPU (or CPU), torch and CUDA versions, Python."""
-    info = {"python": platform.python_version(), "machine": platform.machine()}
+    info = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu threads": os.environ.get("OMP_NUM_THREADS", "torch's default"),  # as the notebooks ran
+    }
     try:
         import torch
 
@@ -27,7 +32,7 @@ def hardware() -> dict[str, str]:
             info["device"] = torch.cuda.get_device_name(0)
             info["cuda"] = str(torch.version.cuda)
         else:
-            info["device"] = f"CPU ({torch.get_num_threads()} threads)"
+            info["device"] = f"CPU ({os.cpu_count()} cores)"
     except ImportError:  # pragma: no cover - the lane always has torch
         info["device"] = "unknown (torch not importable)"
     return info
@@ -56,7 +61,8 @@ def render(rows: "OrderedDict[str, dict[str, float | int]]", info: dict[str, str
         "",
         f"- date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- device: {info.get('device')}" + (f", CUDA {info['cuda']}" if "cuda" in info else ""),
-        f"- torch: {info.get('torch')}, Python {info.get('python')} ({info.get('machine')})",
+        f"- torch: {info.get('torch')}, Python {info.get('python')} ({info.get('machine')}), "
+        f"CPU threads in the notebooks: {info.get('cpu threads')}",
         f"- run mode: TORCHBOOK_MODE={mode}",
         f"- result: **{'pass' if passed else 'FAIL'}** ({sum(int(r['cells']) for r in rows.values())} cells "
         f"in {len(rows)} notebooks, {sum(int(r['failed']) for r in rows.values())} failed)",

@@ -1,0 +1,43 @@
+"""The maintainer tools: the lane report made from nbval's JUnit XML."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="chapters.01_background.01_1_what_is_pytorch.ipynb" name="Cell 0" time="1.5" />
+<testcase classname="chapters.01_background.01_1_what_is_pytorch.ipynb" name="Cell 1" time="0.5" />
+<testcase classname="chapters.05_practice.05_4_cifar10_cnn.ipynb" name="Cell 0" time="2.0" />
+<testcase classname="chapters.05_practice.05_4_cifar10_cnn.ipynb" name="Cell 1" time="100.0"><failure message="x">diff</failure></testcase>
+</testsuite></testsuites>"""
+
+
+def test_report_groups_cells_per_notebook(tmp_path, capsys):
+    report = _load("gpu_report")
+    (tmp_path / "j.xml").write_text(JUNIT)
+    out = tmp_path / "r" / "lane.md"
+    assert report.main([str(tmp_path / "j.xml"), "--out", str(out), "--title", "T"]) == 0
+    text = out.read_text()
+    assert text.startswith("# T\n")
+    assert "| `chapters/01_background/01_1_what_is_pytorch.ipynb` | 2 | 2.0 | pass |" in text
+    assert "| `chapters/05_practice/05_4_cifar10_cnn.ipynb` | 2 | 102.0 | FAIL (1 cells) |" in text
+    assert "result: **FAIL** (4 cells in 2 notebooks, 1 failed)" in text
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert data["notebooks"]["chapters/05_practice/05_4_cifar10_cnn.ipynb"]["failed"] == 1
+    assert "torch" in data["hardware"]
+
+
+def test_report_without_junit_is_a_clear_error(tmp_path, capsys):
+    report = _load("gpu_report")
+    assert report.main([str(tmp_path / "none.xml"), "--out", str(tmp_path / "r.md")]) == 2
+    assert "no JUnit XML" in capsys.readouterr().err
