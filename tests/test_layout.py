@@ -108,6 +108,12 @@ def test_notebook_template(nb_path):
     assert all(counts), f"{nb_path.name} has cells that were never executed"
     assert counts == sorted(counts), f"{nb_path.name} was not executed top to bottom"
     assert nb["cells"][0]["cell_type"] == "markdown" and "".join(nb["cells"][0]["source"]).startswith("# ")
+    # every page ends with 2-4 exercises, each with a solution (sphinx-exercise)
+    markdown = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    exercises = re.findall(r"\{exercise\}\s*\n:label: (\S+)", markdown)
+    solved = re.findall(r"\{solution(?:-start)?\} (\S+)", markdown)
+    assert 2 <= len(exercises) <= 4, f"{nb_path.name}: {len(exercises)} exercises"
+    assert sorted(exercises) == sorted(solved), f"{nb_path.name}: exercises without a solution"
 
 
 def test_ci_runs_the_readme_test_command():
