@@ -41,3 +41,26 @@ def test_report_without_junit_is_a_clear_error(tmp_path, capsys):
     report = _load("gpu_report")
     assert report.main([str(tmp_path / "none.xml"), "--out", str(tmp_path / "r.md")]) == 2
     assert "no JUnit XML" in capsys.readouterr().err
+
+
+def test_execute_writes_real_outputs_in_place(tmp_path):
+    import nbformat
+
+    execute = _load("execute")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A page"),
+        nbformat.v4.new_code_cell("print(6 * 7)"),
+        nbformat.v4.new_code_cell("1 / 0", metadata={"tags": ["raises-exception"]}),
+    ]
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nb, path)
+    seconds = execute.execute(path, timeout=120)
+    assert seconds > 0
+    done = nbformat.read(path, as_version=4)
+    assert done.metadata["kernelspec"]["name"] == "python3"
+    printed, error = done.cells[1], done.cells[2]
+    assert printed.outputs[0]["text"] == "42\n" and printed.execution_count == 1
+    assert error.outputs[0]["ename"] == "ZeroDivisionError"
+    assert len(error.outputs[0]["traceback"]) == 1  # short tracebacks (xmode Minimal)
+    assert all("execution" not in c.metadata for c in done.cells)  # no timestamps in the diff
