@@ -1,6 +1,6 @@
 """From the articles' loop to the fast path, one step at a time, measured side by side in one run.
 
-    python bench/bench.py --device cuda --epochs 5 --out bench/reports/h100 --speedrun 5
+    python bench/bench.py --device cuda --epochs 5 --out bench/reports/h100 --speedrun 5 --airbench 5
     python bench/bench.py --device cpu --epochs 2 --limit 10000 --test-limit 2000 --out bench/reports/cpu
 
 For each model (the articles' LeNet on CIFAR-10, article 002; the MLP on MNIST, article 001) it
@@ -18,13 +18,18 @@ epochs, and reports the median epoch time, the speed-up over row (a) and the fin
 
 Every epoch is timed between two device synchronisations; an epoch of the fast rows includes
 its shuffling and augmentation; the one-off upload of the data set to the device is reported
-apart (setup_s). Writes ``<out>.json`` and ``<out>.md`` and prints the table.
+apart (setup_s). ``--airbench K`` times the peer, airbench94 from PyPI (``pip install
+airbench==0.1.8``; CUDA only), K runs in the same process as the speed run, on the same
+prepared data (airbench reads ``cifar10/{train,test}.pt``, the layout ``torchbook.data``
+prepares). Writes ``<out>.json`` and ``<out>.md`` and prints the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
 import json
 import math
 import os
@@ -242,6 +247,48 @@ def run_speedrun(runs: int, args: argparse.Namespace, device: torch.device) -> d
             "runs": results, "mean_acc": statistics.fmean(accs), "median_train_s": statistics.median(times)}
 
 
+def parse_airbench_eval(stdout: str) -> tuple[float, float]:
+    """(TTA test accuracy, seconds) from the final ``eval`` row of the table airbench prints.
+
+    airbench's rows are ``| run | epoch | train_loss | train_acc | val_acc | tta_val_acc |
+    total_time_seconds |``; its time covers training and the TTA evaluation, timed with CUDA events.
+    """
+    for line in reversed(stdout.splitlines()):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and cells[1] == "eval":
+            return float(cells[5]), float(cells[6])
+    raise ValueError("airbench printed no 'eval' row: was it run with verbose=True to the end?")
+
+
+def run_airbench(runs: int, variant: str = "94") -> dict[str, Any]:
+    """``runs`` timed runs of airbench (after its own warm-up), on ``data.root()/cifar10/*.pt``."""
+    if not torch.cuda.is_available():
+        raise SystemExit("--airbench needs a CUDA device (airbench times itself with CUDA events)")
+    try:
+        import airbench
+    except ImportError:
+        raise SystemExit("--airbench needs the package: pip install airbench==0.1.8") from None
+    train, warmup = getattr(airbench, f"train{variant}"), getattr(airbench, f"warmup{variant}")
+    results = []
+    cwd = Path.cwd()
+    os.chdir(data.root())  # airbench opens ./cifar10/{train,test}.pt
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            warmup()
+        for i in range(runs):
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                train(run=i)
+            acc, seconds = parse_airbench_eval(out.getvalue())
+            results.append({"run": i, "seconds": seconds, "tta_acc": acc})
+            print(f"  airbench{variant} run {i}: {seconds:.2f} s, TTA test accuracy {acc:.4f}", flush=True)
+    finally:
+        os.chdir(cwd)
+    return {"variant": f"airbench{variant} {getattr(airbench, '__version__', '0.1.8')}", "runs": results,
+            "mean_acc": statistics.fmean(r["tta_acc"] for r in results),
+            "median_s": statistics.median(r["seconds"] for r in results)}
+
+
 # ---------------------------------------------------------------------------- report
 
 
@@ -315,6 +362,14 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines += ["## Speed run (fast.SpeedNet, airbench94-style)", "",
                   f"- {len(s['runs'])} runs: mean test accuracy {s['mean_acc']:.4f} (flip TTA), "
                   f"median training time {s['median_train_s']:.2f} s; options {s['opts']}", ""]
+    if report.get("airbench"):
+        a = report["airbench"]
+        lines += [f"- Peer, measured in the same run: {a['variant']}, {len(a['runs'])} runs: mean TTA test accuracy "
+                  f"{a['mean_acc']:.4f}, median time {a['median_s']:.2f} s (training + TTA evaluation, its own timer)"]
+        if report.get("speedrun"):
+            ratio = report["speedrun"]["median_train_s"] / a["median_s"]
+            lines += [f"- Speed run time / airbench time: {ratio:.2f} (target: at most 1.1)"]
+        lines += [""]
     lines += ["## FLOPs per image (forward, torch.utils.flop_counter)", ""]
     lines += [f"- {TASKS[k].name}: {v:,}" for k, v in report["flops_per_image"].items()]
     return "\n".join(lines) + "\n"
@@ -344,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speedrun", type=int, default=0, help="number of SpeedNet runs (0: none)")
     parser.add_argument("--speedrun-epochs", type=int, default=10)
     parser.add_argument("--speedrun-compile", action="store_true", help="compile SpeedNet (reduce-overhead)")
+    parser.add_argument("--airbench", type=int, default=0, help="timed runs of airbench94, the peer (CUDA only)")
     parser.add_argument("--out", type=Path, default=None, help="report path without suffix: writes .json, .md")
     args = parser.parse_args(argv)
     if args.epochs < 1:
@@ -383,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
         report["tasks"][task_key] = [r.__dict__ for r in results]
     if args.speedrun:
         report["speedrun"] = run_speedrun(args.speedrun, args, device)
+    if args.airbench:
+        report["airbench"] = run_airbench(args.airbench)
     report["load_after"] = load_average()
     print_table(report)
     if args.out is not None:

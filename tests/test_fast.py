@@ -361,3 +361,29 @@ def test_bench_runs_and_writes_its_report(tmp_path, monkeypatch):
     assert "CUDA only" in rows["b5"]["skipped"]
     assert report["flops_per_image"]["mlp"] == 2 * (784 * 128 + 128 * 10)
     assert "| b3 |" in out.with_suffix(".md").read_text()
+
+
+AIRBENCH_STDOUT = """\
+---------------------------------------------------------------------------------------------
+|  run     |  epoch  |  train_loss  |  train_acc  |  val_acc  |  tta_val_acc  |  total_time_seconds  |
+---------------------------------------------------------------------------------------------
+|       0  |      0  |      0.8923  |     0.7207  |   0.7461  |               |              0.7581  |
+|          |      9  |      0.4981  |     0.9434  |   0.9342  |               |              2.0130  |
+|          |   eval  |              |             |           |       0.9401  |              2.0812  |
+---------------------------------------------------------------------------------------------
+"""
+
+
+def test_bench_reads_airbench_final_row(monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench", Path(__file__).resolve().parents[1] / "bench" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench", bench)
+    spec.loader.exec_module(bench)
+    assert bench.parse_airbench_eval(AIRBENCH_STDOUT) == (0.9401, 2.0812)
+    with pytest.raises(ValueError, match="no 'eval' row"):
+        bench.parse_airbench_eval("|  0  |  1  |  0.5  |")
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="needs a CUDA device"):
+            bench.run_airbench(1)

@@ -7,14 +7,16 @@
 #                                               # wheels + data into .carry/ (git-ignored)
 #   bash tools/gpu_lane.sh run [NOTEBOOKS...]   # on the GPU machine, from the repo root, with
 #                                               # .carry/ beside it: install, prepare, test, report
+#   bash tools/gpu_lane.sh bench                # on the GPU machine: the speed benchmark of chapter 7
+#                                               # beside airbench94 (bench/bench.py) -> $OUT/h100.{json,md}
 #   bash tools/gpu_lane.sh report XML...        # merge the JUnit files of several runs
 #
 # DATASETS are any of: mnist fashion-mnist cifar10 shakespeare. A machine that accepts at most
 # 64 MiB of carried files (this project's `device` tool) takes the wheels (17 MB) with MNIST and
 # CIFAR-10 (31 MB) in one call and with MNIST and Fashion-MNIST (42 MB) in another:
-#   pack mnist cifar10        ; run  (every notebook except 05_5)          -> gpu-junit-1.xml
-#   pack mnist fashion-mnist  ; run chapters/05_practice/05_5_fashion_mnist.ipynb -> gpu-junit-2.xml
-#   report gpu-junit-1.xml gpu-junit-2.xml  -> reports/gpu-lane.md
+#   pack mnist cifar10        ; run $(ls chapters/*/*.ipynb | grep -v 05_5_)  and  bench
+#   pack mnist fashion-mnist  ; run chapters/05_practice/05_5_fashion_mnist.ipynb
+#   (each run writes $OUT/gpu-junit.xml: keep both)   report junit-1.xml junit-2.xml -> reports/gpu-lane.md
 # On a GPU machine with internet and the project's venv, `make test-gpu` does all of this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +33,8 @@ pack() {
   "$PYTHON" -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
     -d "$CARRY/wheels" nbval ipykernel pyyaml
+  # the peer of chapter 7's speed run, a pure-Python sdist: built into a wheel here
+  "$PYTHON" -m pip wheel -q --no-deps -w "$CARRY/wheels" airbench==0.1.8
   for set in "$@"; do
     case "$set" in
       mnist) mkdir -p "$CARRY/data/MNIST/raw" && cp "$SHARED_DATA"/MNIST/raw/*.gz "$CARRY/data/MNIST/raw/" ;;
@@ -43,16 +47,28 @@ pack() {
   du -sh "$CARRY"
 }
 
-run() {
+setup() {  # install the carried wheels (on a bare machine) and prepare the carried data
   [ -d "$CARRY/data" ] || { echo "no $CARRY/data: run 'bash tools/gpu_lane.sh pack ...' first" >&2; exit 2; }
-  local site=/tmp/gpu-lane-site data_root=/tmp/gpu-lane-data
-  if ! "$PYTHON" -c "import nbval, ipykernel, yaml" 2>/dev/null; then  # a bare machine: install the carried wheels
+  local site=/tmp/gpu-lane-site
+  if ! "$PYTHON" -c "import nbval, ipykernel, yaml" 2>/dev/null; then
     "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$site" "$CARRY"/wheels/*.whl
   fi
   export PYTHONPATH="$site:$PWD/code${PYTHONPATH:+:$PYTHONPATH}" PATH="$site/bin:$PATH"
-  export TORCHBOOK_DATA=$data_root TORCHBOOK_OFFLINE=1 TORCHBOOK_MODE=full TORCHBOOK_DEVICE=$DEVICE OMP_NUM_THREADS=1
+  export TORCHBOOK_DATA=/tmp/gpu-lane-data TORCHBOOK_OFFLINE=1 TORCHBOOK_DEVICE=$DEVICE OMP_NUM_THREADS=1
   "$PYTHON" -m torchbook.data prepare --from "$CARRY/data" --fashion-mnist "$CARRY/data/fashion-mnist"
   "$PYTHON" -c "import torch; from torchbook import runtime; print(runtime.environment())"
+}
+
+bench() {
+  setup
+  mkdir -p "$OUTDIR"
+  env -u OMP_NUM_THREADS "$PYTHON" bench/bench.py --device "$DEVICE" --epochs 5 --speedrun 5 --airbench 5 \
+    --out "$OUTDIR/h100"
+}
+
+run() {
+  setup
+  export TORCHBOOK_MODE=full
   mkdir -p "$OUTDIR"
   local junit="$OUTDIR/gpu-junit.xml" status=0
   # the same environment as the Makefile's NB_ENV
@@ -69,6 +85,7 @@ run() {
 case "${1:-}" in
   pack) shift; pack "$@" ;;
   run) shift; run "$@" ;;
+  bench) shift; bench ;;
   report) shift; "$PYTHON" tools/gpu_report.py "$@" --out reports/gpu-lane.md --mode full ;;
-  *) sed -n '2,22p' "$0"; exit 2 ;;
+  *) sed -n '2,24p' "$0"; exit 2 ;;
 esac
