@@ -116,3 +116,13 @@ def test_draw_a_long_chain_needs_no_recursion() -> None:
     fig = graph.draw(y)
     assert len(_box_texts(fig)) == 1501
     plt.close(fig)
+
+
+def test_walk_handles_graphs_deeper_than_the_recursion_limit():
+    x = torch.ones(2, requires_grad=True)
+    h = x
+    for _ in range(3000):  # a loop in forward: 3000 nodes in a chain
+        h = h * 1.0001
+    rows = graph.walk(h.sum())
+    assert len(rows) == 3002 and rows[-1][0] == 3001
+    assert graph.count(h.sum(), "MulBackward0") == 3000

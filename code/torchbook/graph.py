@@ -28,6 +28,31 @@ def _label(fn: Any, names: dict[int, str]) -> str:
     return name
 
 
+def _structure(
+    t: torch.Tensor, names: dict[str, torch.Tensor] | None
+) -> tuple[list[int], dict[int, str], list[tuple[int, int]], dict[int, bool]]:
+    """Distinct nodes behind ``t`` in depth-first order, their labels, edges and leaf flags."""
+    by_id = {id(v): k for k, v in (names or {}).items()}
+    order: list[int] = []
+    labels: dict[int, str] = {}
+    is_leaf: dict[int, bool] = {}
+    edges: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    stack: list[Any] = [t.grad_fn]
+    while stack:  # iterative depth-first search: long graphs (loops) need no recursion
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        order.append(id(fn))
+        is_leaf[id(fn)] = getattr(fn, "variable", None) is not None
+        labels[id(fn)] = _label(fn, by_id)
+        children = [c for c, _ in fn.next_functions if c is not None]
+        edges.extend((id(fn), id(c)) for c in children)
+        stack.extend(reversed(children))
+    return order, labels, edges, is_leaf
+
+
 def walk(t: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> list[tuple[int, str]]:
     """Depth-first list of (depth, label) of the graph behind ``t``; ``names`` labels leaves.
 
@@ -36,22 +61,21 @@ def walk(t: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> list[
     if t.grad_fn is None:
         kind = "leaf that requires grad" if t.requires_grad else "tensor with no graph (requires_grad=False)"
         return [(0, f"{kind} {tuple(t.shape)}")]
-    by_id = {id(v): k for k, v in (names or {}).items()}
+    order, labels, edges, _ = _structure(t, names)
+    children: dict[int, list[int]] = {n: [] for n in order}
+    for a, b in edges:
+        children[a].append(b)
     rows: list[tuple[int, str]] = []
     seen: set[int] = set()
-
-    def visit(fn: Any, depth: int) -> None:
-        label = _label(fn, by_id)
-        if id(fn) in seen:
-            rows.append((depth, f"{label} (shown above)"))
-            return
-        seen.add(id(fn))
-        rows.append((depth, label))
-        for child, _ in fn.next_functions:
-            if child is not None:
-                visit(child, depth + 1)
-
-    visit(t.grad_fn, 0)
+    stack = [(order[0], 0)]  # (node, depth); no recursion, so long graphs (loops) are fine
+    while stack:
+        n, depth = stack.pop()
+        if n in seen:
+            rows.append((depth, f"{labels[n]} (shown above)"))
+            continue
+        seen.add(n)
+        rows.append((depth, labels[n]))
+        stack.extend((c, depth + 1) for c in reversed(children[n]))
     return rows
 
 
@@ -83,36 +107,6 @@ def count(t: torch.Tensor, kind: str | None = None) -> int:
 
 
 # ----------------------------------------------------------------------------- drawing (chapter 2)
-
-
-def _structure(
-    t: torch.Tensor, names: dict[str, torch.Tensor] | None
-) -> tuple[list[int], dict[int, str], list[tuple[int, int]], dict[int, bool]]:
-    """Distinct nodes behind ``t`` in depth-first order, their labels, edges and leaf flags."""
-    by_id = {id(v): k for k, v in (names or {}).items()}
-    order: list[int] = []
-    labels: dict[int, str] = {}
-    is_leaf: dict[int, bool] = {}
-    edges: list[tuple[int, int]] = []
-    seen: set[int] = set()
-    stack: list[Any] = [t.grad_fn]
-    while stack:  # iterative depth-first search: long graphs (loops) need no recursion
-        fn = stack.pop()
-        if id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        order.append(id(fn))
-        variable = getattr(fn, "variable", None)
-        is_leaf[id(fn)] = variable is not None
-        name = type(fn).__name__
-        if variable is not None:  # AccumulateGrad: name the leaf it writes .grad into
-            leaf = by_id.get(id(variable), "")
-            name += f"\n{leaf + ' ' if leaf else ''}{tuple(variable.shape)}"
-        labels[id(fn)] = name
-        children = [c for c, _ in fn.next_functions if c is not None]
-        edges.extend((id(fn), id(c)) for c in children)
-        stack.extend(reversed(children))
-    return order, labels, edges, is_leaf
 
 
 def draw(t: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> Figure:
@@ -180,7 +174,7 @@ def draw(t: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> Figur
                     fontsize=8, color="0.3", va="center")
     for n in order:
         x, y = pos[n]
-        ax.text(x, y, labels[n], ha="center", va="center", fontsize=9, zorder=3,
+        ax.text(x, y, labels[n].replace("  leaf ", "\n", 1), ha="center", va="center", fontsize=9, zorder=3,
                 bbox={"boxstyle": "round,pad=0.4", "facecolor": "#d9f2d9" if is_leaf[n] else "#dce8f7",
                       "edgecolor": "0.3"})
     ax.set_xlim(-width / 2 - 0.1, width / 2 + 0.1)
