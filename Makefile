@@ -13,16 +13,13 @@ SHARED_DATA ?= ../shared/data
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SITE := _build/html
 
-# The data root and the environment notebooks are executed and tested in: one home for both,
-# so committed outputs and nbval's reruns see the same settings. With the offline mirror
-# beside the project nothing is ever downloaded; without it (a public CI host) the loaders download.
+# The data root, and the environment notebooks are executed and tested in (tools/notebook.env,
+# shared with tools/gpu_lane.sh). With the offline mirror beside the project nothing is ever
+# downloaded; without it (a public CI host) the loaders download.
 export TORCHBOOK_DATA ?= $(CURDIR)/data
 OFFLINE := $(if $(wildcard $(SHARED_DATA)),1,0)
-# One CPU thread: CPU arithmetic is then the same bit for bit on 2 cores (CI) and 16 (the GPU host).
-NB_ENV := TORCHBOOK_OFFLINE=$(OFFLINE) PYTHONHASHSEED=0 OMP_NUM_THREADS=1 PYTHONWARNINGS=ignore::DeprecationWarning \
-	MPLBACKEND=module://matplotlib_inline.backend_inline
-NBVAL := $(PY) -m pytest --nbval --nbval-current-env --nbval-cell-timeout=1800 \
-	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+NB_ENV := TORCHBOOK_OFFLINE=$(OFFLINE) $(shell grep -v '^\#' tools/notebook.env)
+NBVAL := $(PY) -m pytest --nbval  # nbval's settings: addopts in pyproject.toml
 MODE ?= full
 NB ?=
 
@@ -75,13 +72,13 @@ test: venv sysdeps data unit nbval build site
 	@echo "make test: all lanes passed"
 
 unit: venv
-	$(PY) -m pytest tests --ignore=tests/site -p no:cacheprovider
+	$(PY) -m pytest tests --ignore=tests/site
 
 nbval: venv
 	$(NB_ENV) TORCHBOOK_MODE=fast $(NBVAL) $(or $(NB),chapters)
 
 site: venv
-	$(PY) -m pytest tests/site -p no:cacheprovider
+	$(PY) -m pytest tests/site
 
 execute: venv
 	$(NB_ENV) TORCHBOOK_MODE=$(MODE) $(PY) tools/execute.py $(NB)

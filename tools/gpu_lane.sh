@@ -54,7 +54,8 @@ setup() {  # install the carried wheels (on a bare machine) and prepare the carr
     "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$site" "$CARRY"/wheels/*.whl
   fi
   export PYTHONPATH="$site:$PWD/code${PYTHONPATH:+:$PYTHONPATH}" PATH="$site/bin:$PATH"
-  export TORCHBOOK_DATA=/tmp/gpu-lane-data TORCHBOOK_OFFLINE=1 TORCHBOOK_DEVICE=$DEVICE OMP_NUM_THREADS=1
+  export TORCHBOOK_DATA=/tmp/gpu-lane-data TORCHBOOK_OFFLINE=1 TORCHBOOK_DEVICE=$DEVICE
+  set -a; . tools/notebook.env; set +a  # the notebooks' environment, as in the Makefile's NB_ENV
   "$PYTHON" -m torchbook.data prepare --from "$CARRY/data" --fashion-mnist "$CARRY/data/fashion-mnist"
   "$PYTHON" -c "import torch; from torchbook import runtime; print(runtime.environment())"
 }
@@ -71,11 +72,8 @@ run() {
   export TORCHBOOK_MODE=full
   mkdir -p "$OUTDIR"
   local junit="$OUTDIR/gpu-junit.xml" status=0
-  # the same environment as the Makefile's NB_ENV
-  PYTHONHASHSEED=0 PYTHONWARNINGS=ignore::DeprecationWarning MPLBACKEND=module://matplotlib_inline.backend_inline \
-    "$PYTHON" -m pytest --nbval --nbval-current-env --nbval-cell-timeout=1800 \
-      --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
-      --junitxml="$junit" "${@:-chapters}" || status=$?
+  # nbval's settings come from pyproject.toml, as in `make nbval`
+  "$PYTHON" -m pytest --nbval --junitxml="$junit" "${@:-chapters}" || status=$?
   local title="GPU lane report"
   [ "$DEVICE" = cpu ] && title="Full-mode lane report (dry run on the CPU)"
   "$PYTHON" tools/gpu_report.py "$junit" --out "$OUTDIR/gpu-lane.md" --mode full --title "$title"
