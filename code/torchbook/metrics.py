@@ -45,3 +45,19 @@ def precision_recall_f1(cm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
     denom = precision + recall
     f1 = torch.where(denom > 0, 2 * precision * recall / denom.clamp(min=1e-12), torch.zeros_like(tp))
     return precision, recall, f1
+
+
+def grad_norms(model: torch.nn.Module, weights_only: bool = True) -> dict[str, float]:
+    """The L2 norm of each parameter's ``.grad``, by parameter name, in registration order.
+
+    For a model built input to output (e.g. ``models.DeepMLP``) the order is the layer order.
+    ``weights_only`` keeps weight matrices and kernels (``p.ndim >= 2``) and drops biases and
+    normalisation scales; parameters whose ``.grad`` is None are skipped. Unlike the metrics
+    above it returns Python floats: one host sync for all norms.
+    """
+    named = [(n, p.grad) for n, p in model.named_parameters()
+             if p.grad is not None and (p.ndim >= 2 or not weights_only)]
+    if not named:
+        return {}
+    norms = torch.stack([torch.linalg.vector_norm(g.detach().float()) for _, g in named]).tolist()
+    return {n: v for (n, _), v in zip(named, norms)}

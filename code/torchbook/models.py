@@ -149,3 +149,184 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], dtype: torch.dtype =
            f"Trainable params: {trainable:,}",
            f"Non-trainable params: {total - trainable:,}"]
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------- sequence models (6.2)
+# Character language models: idx (B, T) int64 -> logits (B, T, vocab_size) for the next character.
+# Training and sampling live in torchbook.text (train_lm, generate), one home for every model.
+
+
+class BigramLM(nn.Module):
+    """A lookup table of next-character logits: row ``i`` scores what follows character ``i``.
+
+    idx (B, T) -> logits (B, T, vocab_size); each position sees only its own character.
+    """
+
+    def __init__(self, vocab_size: int) -> None:
+        super().__init__()
+        self.table = nn.Embedding(vocab_size, vocab_size)
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        return self.table(idx)  # (B, T, V)
+
+
+class CharLSTM(nn.Module):
+    """Embedding -> ``layers``-layer LSTM -> linear head. idx (B, T) -> logits (B, T, vocab_size).
+
+    ``forward_state(idx, state)`` also takes and returns the hidden state ``(h, c)``, each
+    (layers, B, hidden), to continue a sequence where the previous call stopped.
+    """
+
+    def __init__(self, vocab_size: int, embed: int = 64, hidden: int = 128, layers: int = 2) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, embed)
+        self.lstm = nn.LSTM(embed, hidden, num_layers=layers, batch_first=True)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def forward_state(
+        self, idx: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        x = self.embed(idx)  # (B, T, embed)
+        out, state = self.lstm(x, state)  # (B, T, hidden); h, c (layers, B, hidden)
+        return self.head(out), state  # (B, T, V)
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        return self.forward_state(idx)[0]
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head self-attention where position t attends to positions <= t. x (B, T, C) -> (B, T, C)."""
+
+    def __init__(self, d_model: int, n_heads: int) -> None:
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
+        self.n_heads = n_heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)  # 3 x (B, T, C)
+        q, k, v = (t.view(B, T, self.n_heads, C // self.n_heads).transpose(1, 2) for t in (q, k, v))  # (B, h, T, C/h)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, h, T, C/h)
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))  # (B, T, C)
+
+
+class TransformerBlock(nn.Module):
+    """Pre-LayerNorm block: ``x + attn(ln(x))``, then ``x + mlp(ln(x))``. x (B, T, C) -> (B, T, C)."""
+
+    def __init__(self, d_model: int, n_heads: int) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(d_model)
+        self.attn = CausalSelfAttention(d_model, n_heads)
+        self.ln2 = nn.LayerNorm(d_model)
+        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class TinyGPT(nn.Module):
+    """A decoder-only Transformer (GPT-style): token + position embeddings, ``n_layers`` causal
+    pre-LN blocks, a final LayerNorm and a linear head. idx (B, T <= block_size) -> logits (B, T, V)."""
+
+    def __init__(
+        self, vocab_size: int, block_size: int = 64, d_model: int = 96, n_heads: int = 4, n_layers: int = 2
+    ) -> None:
+        super().__init__()
+        self.block_size = block_size
+        self.tok = nn.Embedding(vocab_size, d_model)
+        self.pos = nn.Embedding(block_size, d_model)
+        self.blocks = nn.Sequential(*(TransformerBlock(d_model, n_heads) for _ in range(n_layers)))
+        self.ln = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, vocab_size)
+        for m in self.modules():  # GPT-2's initialisation: small normal weights, zero biases
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, mean=0.0, std=0.02)
+            if isinstance(m, nn.Linear) and m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        T = idx.shape[1]
+        if T > self.block_size:
+            raise ValueError(f"sequence of {T} ids is longer than block_size={self.block_size}")
+        pos = torch.arange(T, device=idx.device)
+        x = self.tok(idx) + self.pos(pos)  # (B, T, C)
+        x = self.blocks(x)  # (B, T, C)
+        return self.head(self.ln(x))  # (B, T, V)
+
+
+_ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+
+class DeepBlock(nn.Module):
+    """One layer of :class:`DeepMLP`: ``act(norm(linear(x)))``, plus ``x`` when ``residual``.
+
+    x (N, in_features) -> (N, out_features); ``residual`` needs ``in_features == out_features``.
+    The submodules are attributes (``linear``, ``norm``, ``act``) so hooks can watch each one.
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, activation: str = "relu",
+        norm: str | None = None, residual: bool = False,
+    ) -> None:
+        super().__init__()
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+        if norm not in (None, "batch"):
+            raise ValueError(f"norm must be None or 'batch', got {norm!r}")
+        if residual and in_features != out_features:
+            raise ValueError(f"a residual block needs in_features == out_features, got {in_features} and {out_features}")
+        self.linear = nn.Linear(in_features, out_features)
+        self.norm = nn.BatchNorm1d(out_features) if norm == "batch" else nn.Identity()
+        self.act = _ACTIVATIONS[activation]()
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.act(self.norm(self.linear(x)))  # (N, out_features)
+        return x + out if self.residual else out
+
+
+class DeepMLP(nn.Module):
+    """A deep, configurable MLP for studying gradient flow (chapter 9.2, vanishing gradients).
+
+    x (N, ...) is flattened to (N, in_features), goes through ``depth`` :class:`DeepBlock` layers
+    (the first in_features -> width, the others width -> width, each ``act(norm(linear(x)))``,
+    with an identity shortcut when ``residual``; the first layer never has one), then a linear
+    ``head`` width -> out_features that returns logits (N, out_features).
+
+    ``init``: ``"default"`` keeps PyTorch's initialisation of ``nn.Linear``; ``"kaiming"`` draws
+    every weight from N(0, gain^2 * 2 / fan_in) and ``"xavier"`` from
+    N(0, gain^2 * 2 / (fan_in + fan_out)), both with zero biases.
+    """
+
+    def __init__(
+        self, in_features: int = 784, width: int = 64, depth: int = 20, out_features: int = 10,
+        activation: str = "relu", norm: str | None = None, residual: bool = False,
+        init: str = "default", gain: float = 1.0,
+    ) -> None:
+        super().__init__()
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        if init not in ("default", "kaiming", "xavier"):
+            raise ValueError(f"init must be 'default', 'kaiming' or 'xavier', got {init!r}")
+        self.layers = nn.ModuleList(
+            DeepBlock(in_features if i == 0 else width, width, activation, norm, residual and i > 0)
+            for i in range(depth)
+        )
+        self.head = nn.Linear(width, out_features)
+        if init != "default":
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    fan_out, fan_in = m.weight.shape
+                    var = 2.0 / fan_in if init == "kaiming" else 2.0 / (fan_in + fan_out)
+                    nn.init.normal_(m.weight, std=gain * var**0.5)
+                    nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.flatten(x, 1)  # (N, in_features)
+        for layer in self.layers:
+            x = layer(x)  # (N, width)
+        return self.head(x)  # (N, out_features)
