@@ -1,11 +1,13 @@
-"""Which input pixels a prediction depends on (chapter 8.2): gradient saliency, integrated gradients.
+"""Which input pixels a prediction depends on (chapter 8.2): gradient saliency, integrated gradients;
+Grad-CAM over a feature map (chapter 6.1).
 
     sal = explain.saliency(model, X, target)                     # (N, C, H, W) = |d score / d pixel|
     attr = explain.integrated_gradients(model, X, target)       # (N, C, H, W), signed
     attr.flatten(1).sum(1)  ~=  score(X) - score(baseline)       # completeness
+    cam = explain.grad_cam(model, model.stages, X, target)      # (N, h, w) >= 0, one feature map
 
 ``target`` (N,) names the class whose logit is explained for each input (usually the prediction).
-Both functions put the model in eval mode and leave its parameters' gradients untouched.
+All three put the model in eval mode and leave its parameters' gradients untouched.
 """
 
 from __future__ import annotations
@@ -65,3 +67,41 @@ def integrated_gradients(
     weights[0] = weights[-1] = 0.5  # trapezoidal rule
     mean_grad = (weights.view(shape) * grads).sum(0) / steps  # (N, ...)
     return (x - baseline) * mean_grad
+
+
+def grad_cam(
+    model: nn.Module,
+    layer: nn.Module,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    size: tuple[int, int] | None = None,
+) -> torch.Tensor:
+    """Grad-CAM (Selvaraju et al. 2017): where in ``layer``'s feature map the target logit comes from.
+
+    x (N, C, H, W), target (N,). With A (N, K, h, w) the output of ``layer`` (a module called
+    once in ``model``'s forward) and ``dA`` the gradient of the target logit with respect to it,
+    each channel's weight is ``alpha = dA.mean((2, 3))`` (N, K) and the map is
+    ``relu(sum_k alpha_k A_k)``: (N, h, w), non-negative, in the units of the logit (its scale
+    differs from image to image: divide by the maximum to draw it). ``size=(H, W)`` upsamples it
+    bilinearly to (N, H, W), to lay it over the input.
+    """
+    model.eval()
+    store: dict[str, torch.Tensor] = {}
+
+    def hook(module: nn.Module, args: object, output: torch.Tensor) -> None:
+        store["A"] = output
+
+    handle = layer.register_forward_hook(hook)
+    try:
+        scores = _scores(model, x.detach(), target)  # (N,)
+    finally:
+        handle.remove()
+    if "A" not in store:
+        raise ValueError("layer was not called in model's forward pass")
+    A = store["A"]  # (N, K, h, w)
+    (dA,) = torch.autograd.grad(scores.sum(), A)  # rows are independent
+    alpha = dA.mean(dim=(2, 3), keepdim=True)  # (N, K, 1, 1)
+    cam = torch.relu((alpha * A).sum(dim=1)).detach()  # (N, h, w)
+    if size is not None:
+        cam = nn.functional.interpolate(cam.unsqueeze(1), size=size, mode="bilinear", align_corners=False).squeeze(1)
+    return cam

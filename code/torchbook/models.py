@@ -330,3 +330,110 @@ class DeepMLP(nn.Module):
         for layer in self.layers:
             x = layer(x)  # (N, width)
         return self.head(x)  # (N, out_features)
+
+
+# ---------------------------------------------------------------------------- residual networks (6.1)
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block (He et al. 2016): ``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``.
+
+    Both convolutions are 3x3 without bias (BatchNorm's shift plays that part); ``conv1`` has
+    ``stride``. The shortcut is the identity when the shape is kept, else a 1x1 convolution with
+    ``stride`` and a BatchNorm (the "projection shortcut", option B of the paper).
+    x (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))  # (N, out, H', W')
+        out = self.bn2(self.conv2(out))  # (N, out, H', W')
+        return torch.relu(out + self.shortcut(x))  # the residual connection
+
+
+class ResNet(nn.Module):
+    """A small ResNet for 32x32 images, in the CIFAR layout of He et al. (2016), section 4.2.
+
+    A 3x3 stem (in_channels -> widths[0]) with BN and ReLU, then one stage per entry of
+    ``widths`` with ``blocks`` :class:`BasicBlock` each (every stage after the first halves the
+    side with stride 2), global average pooling and a linear head. With ``blocks=n`` and three
+    stages the depth is 6n + 2 weighted layers: n=1 is ResNet-8, n=3 the paper's ResNet-20.
+    x (N, in_channels, H, W) -> logits (N, num_classes); for 32x32 inputs and three stages the
+    last feature map (``features(x)``) is (N, widths[-1], 8, 8).
+    """
+
+    def __init__(
+        self, blocks: int = 1, widths: tuple[int, ...] = (16, 32, 64), in_channels: int = 3, num_classes: int = 10
+    ) -> None:
+        super().__init__()
+        if blocks < 1 or not widths:
+            raise ValueError(f"need blocks >= 1 and at least one stage, got blocks={blocks}, widths={widths}")
+        self.depth = 2 * blocks * len(widths) + 2
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()
+        )
+        stages, c_in = [], widths[0]
+        for i, width in enumerate(widths):
+            stage = [BasicBlock(c_in, width, stride=1 if i == 0 else 2)]
+            stage += [BasicBlock(width, width) for _ in range(blocks - 1)]
+            stages.append(nn.Sequential(*stage))
+            c_in = width
+        self.stages = nn.Sequential(*stages)
+        self.head = nn.Linear(widths[-1], num_classes)
+        for m in self.modules():  # Kaiming initialisation for the ReLU convolutions, as in the paper
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last feature map: x (N, C, H, W) -> (N, widths[-1], H / 2^(stages-1), W / 2^(stages-1))."""
+        return self.stages(self.stem(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(x)  # (N, C, h, w)
+        x = x.mean(dim=(2, 3))  # global average pooling: (N, C)
+        return self.head(x)  # (N, num_classes)
+
+
+# ---------------------------------------------------------------------------- reinforcement learning (6.3)
+# Small MLPs for the cart-pole (torchbook.rl): a state (N, state_dim) in, one number per action out.
+
+
+class PolicyNet(nn.Module):
+    """A policy pi(a|s) for policy gradients: state_dim -> hidden -> tanh -> n_actions.
+
+    states (N, state_dim) -> action logits (N, n_actions); ``softmax`` gives the probabilities.
+    """
+
+    def __init__(self, state_dim: int = 4, n_actions: int = 2, hidden: int = 64) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(state_dim, hidden), nn.Tanh(), nn.Linear(hidden, n_actions))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)  # (N, n_actions)
+
+
+class QNet(nn.Module):
+    """An action-value function Q(s, a) for DQN: state_dim -> hidden -> hidden -> n_actions, ReLU.
+
+    states (N, state_dim) -> Q values (N, n_actions), one estimated return per action.
+    """
+
+    def __init__(self, state_dim: int = 4, n_actions: int = 2, hidden: int = 128) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(state_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_actions)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)  # (N, n_actions)
