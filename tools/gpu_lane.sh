@@ -14,9 +14,12 @@
 # DATASETS are any of: mnist fashion-mnist cifar10 shakespeare. A machine that accepts at most
 # 64 MiB of carried files (this project's `device` tool) takes the wheels (17 MB) with MNIST,
 # CIFAR-10 and Tiny Shakespeare (32 MB) in one call and with MNIST and Fashion-MNIST (42 MB) in another:
-#   pack mnist cifar10 shakespeare ; run $(ls chapters/*/*.ipynb | grep -v 05_5_)  and  bench
+#   pack mnist cifar10 shakespeare ; run $(ls chapters/0[1-5]*/*.ipynb | grep -v 05_5_)
+#                                    run $(ls chapters/0[6-9]*/*.ipynb)   and  bench
 #   pack mnist fashion-mnist       ; run chapters/05_practice/05_5_fashion_mnist.ipynb
-#   (each run writes $OUT/gpu-junit.xml: keep both)   report junit-1.xml junit-2.xml -> reports/gpu-lane.md
+# (two runs for chapters 1-9 keep each call under a 10-minute limit: the CPU dry run of all pages
+# takes about 15 minutes, reports/cpu-full-lane.md). Each run writes $OUT/gpu-junit.xml: keep
+# them all, then   report junit-1.xml junit-2.xml junit-3.xml -> reports/gpu-lane.md
 # On a GPU machine with internet and the project's venv, `make test-gpu` does all of this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,5 +88,5 @@ case "${1:-}" in
   run) shift; run "$@" ;;
   bench) shift; bench ;;
   report) shift; "$PYTHON" tools/gpu_report.py "$@" --out reports/gpu-lane.md --mode full ;;
-  *) sed -n '2,24p' "$0"; exit 2 ;;
+  *) sed -n '2,23p' "$0"; exit 2 ;;
 esac
