@@ -12,7 +12,7 @@
 #   bash tools/gpu_lane.sh report XML...        # merge the JUnit files of several runs
 #
 # DATASETS are any of: mnist fashion-mnist cifar10 shakespeare. A machine that accepts at most
-# 64 MiB of carried files (this project's `device` tool) takes the wheels (17 MB) with MNIST,
+# 64 MiB of carried files (this project's `device` tool) takes the wheels (20 MB) with MNIST,
 # CIFAR-10 and Tiny Shakespeare (32 MB) in one call and with MNIST and Fashion-MNIST (42 MB) in another:
 #   pack mnist cifar10 shakespeare ; run $(ls chapters/0[1-5]*/*.ipynb | grep -v 05_5_)
 #                                    run $(ls chapters/0[6-9]*/*.ipynb)   and  bench
@@ -36,6 +36,9 @@ pack() {
   "$PYTHON" -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
     -d "$CARRY/wheels" nbval ipykernel pyyaml
+  # page 7.3's libraries, pure Python: without their dependencies, which would pull a second torch
+  "$PYTHON" -m pip download -q --only-binary=:all: --no-deps --python-version 3.12 -d "$CARRY/wheels" \
+    torchmetrics lightning pytorch-lightning lightning-utilities fsspec tqdm typing-extensions packaging
   # the peer of chapter 7's speed run, a pure-Python sdist: built into a wheel here
   "$PYTHON" -m pip wheel -q --no-deps -w "$CARRY/wheels" airbench==0.1.8
   for set in "$@"; do
@@ -53,7 +56,7 @@ pack() {
 setup() {  # install the carried wheels (on a bare machine) and prepare the carried data
   [ -d "$CARRY/data" ] || { echo "no $CARRY/data: run 'bash tools/gpu_lane.sh pack ...' first" >&2; exit 2; }
   local site=/tmp/gpu-lane-site
-  if ! "$PYTHON" -c "import nbval, ipykernel, yaml" 2>/dev/null; then
+  if ! "$PYTHON" -c "import nbval, ipykernel, yaml, torchmetrics, lightning" 2>/dev/null; then
     "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$site" "$CARRY"/wheels/*.whl
   fi
   export PYTHONPATH="$site:$PWD/code${PYTHONPATH:+:$PYTHONPATH}" PATH="$site/bin:$PATH"
