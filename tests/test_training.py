@@ -113,3 +113,36 @@ def test_empty_loader_is_an_error():
     empty = DataLoader(TensorDataset(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long)), batch_size=4)
     with pytest.raises(ValueError, match="no batches"):
         evaluate(model, empty, nn.CrossEntropyLoss())
+
+
+def test_objective_sees_the_inputs_and_replaces_the_training_loss():
+    X, y = torch.randn(64, 2, generator=torch.Generator().manual_seed(0)), torch.arange(64) % 2
+    loader = DataLoader(TensorDataset(X, y), batch_size=16)
+    loss_fn = nn.CrossEntropyLoss()
+    cfg = TrainConfig(epochs=2)
+
+    def train(objective, lr=0.1):
+        torch.manual_seed(0)
+        model = nn.Linear(2, 2)
+        h = fit(model, loader, loss_fn, torch.optim.SGD(model.parameters(), lr=lr), cfg,
+                val_loader=loader, objective=objective)
+        return model, h
+
+    seen = []
+
+    def same_loss(outputs, labels, inputs):
+        seen.append(inputs)
+        return loss_fn(outputs, labels)
+
+    plain, h_plain = train(None)
+    same, h_same = train(same_loss)
+    torch.testing.assert_close(same.weight, plain.weight, rtol=0, atol=0)
+    assert h_same.as_dict() | {"seconds": []} == h_plain.as_dict() | {"seconds": []}
+    assert len(seen) == 8 and torch.equal(torch.cat(seen[:4]), X)  # 4 batches per epoch, the inputs in order
+
+    # twice the loss at half the learning rate: the same SGD steps, a training loss twice as large,
+    # and the same validation loss, because validation reports loss_fn
+    doubled, h_doubled = train(lambda outputs, labels, inputs: 2 * loss_fn(outputs, labels), lr=0.05)
+    torch.testing.assert_close(doubled.weight, plain.weight)
+    assert h_doubled.train_loss == pytest.approx([2 * v for v in h_plain.train_loss])
+    assert h_doubled.val_loss == pytest.approx(h_plain.val_loss)

@@ -15,15 +15,13 @@ others their resolution.
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterable, Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torchbook import metrics
-from torchbook.training import Batch, History, TrainConfig, _batches, evaluate
+from torchbook.training import Batch, History, TrainConfig, fit
 
 QMAX = 127  # symmetric int8 range [-127, 127]: -128 is left unused so that the range is symmetric
 SCALE_SUFFIX = ":scale"  # a key no module parameter can have (their names use dots)
@@ -132,47 +130,21 @@ def distill(
     """Train ``student`` on ``alpha * distillation_loss + (1 - alpha) * cross_entropy(labels)``.
 
     The teacher runs in eval mode without gradients on the same batch (X (B, ...), y (B,)).
-    Like :func:`torchbook.training.fit` it returns a History (train loss of the combined
-    objective, train accuracy, and the cross-entropy and accuracy on ``val_loader``);
-    ``alpha=0`` is exactly ``fit`` with ``CrossEntropyLoss``.
+    It is :func:`torchbook.training.fit` with this ``objective``, so it returns fit's History
+    (train loss of the combined objective, train accuracy, and the cross-entropy and accuracy on
+    ``val_loader``); ``alpha=0`` is exactly ``fit`` with ``CrossEntropyLoss``.
     """
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    device = torch.device(device)
-    student.to(device)
     teacher.to(device).eval()
-    history = History()
-    for epoch in range(1, cfg.epochs + 1):
-        start = time.perf_counter()
-        student.train()
-        total_loss = torch.zeros((), device=device)
-        total_acc = torch.zeros((), device=device)
-        count = 0
-        for X, y in _batches(train_loader, cfg.max_batches, cfg.progress, "distill"):
-            X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            logits = student(X)
-            loss = F.cross_entropy(logits, y)
-            if alpha > 0:
-                with torch.no_grad():
-                    teacher_logits = teacher(X)
-                loss = alpha * distillation_loss(logits, teacher_logits, temperature) + (1 - alpha) * loss
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.detach() * X.shape[0]
-            total_acc += metrics.accuracy(logits.detach(), y) * X.shape[0]
-            count += X.shape[0]
-        if count == 0:
-            raise ValueError("the loader yielded no batches")
-        history.train_loss.append((total_loss / count).item())
-        history.train_acc.append((total_acc / count).item())
-        line = f"epoch {epoch:>3}/{cfg.epochs}  train_loss {history.train_loss[-1]:.4f}  train_acc {history.train_acc[-1]:.4f}"
-        if val_loader is not None:
-            vloss, vacc = evaluate(student, val_loader, nn.CrossEntropyLoss(), device, max_batches=cfg.max_batches)
-            history.val_loss.append(vloss)
-            history.val_acc.append(vacc)  # type: ignore[arg-type]
-            line += f"  val_loss {vloss:.4f}  val_acc {vacc:.4f}"
-        history.seconds.append(time.perf_counter() - start)
-        if cfg.log:
-            print(line)
-    return history
+
+    def objective(logits: torch.Tensor, y: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+        loss = F.cross_entropy(logits, y)
+        if alpha > 0:
+            with torch.no_grad():
+                teacher_logits = teacher(X)  # (B, C)
+            loss = alpha * distillation_loss(logits, teacher_logits, temperature) + (1 - alpha) * loss
+        return loss
+
+    return fit(student, train_loader, nn.CrossEntropyLoss(), optimizer, cfg,
+               val_loader=val_loader, device=device, objective=objective)

@@ -23,6 +23,9 @@ from torchbook import metrics
 
 Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Batch = tuple[torch.Tensor, torch.Tensor]
+# A training objective that also needs the batch's inputs: (outputs, y, X) -> 0-dim loss.
+# Knowledge distillation (torchbook.compress.distill) is one: it runs a teacher on X.
+Objective = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -82,15 +85,19 @@ def _run(
     metric: Metric | None,
     max_batches: int | None,
     progress: bool,
+    objective: Objective | None = None,
 ) -> tuple[float, float | None]:
-    """One pass over ``loader``; trains when ``optimizer`` is given. Returns (mean loss, mean metric)."""
+    """One pass over ``loader``; trains when ``optimizer`` is given. Returns (mean loss, mean metric).
+
+    The loss is ``objective(outputs, y, X)`` when given, else ``loss_fn(outputs, y)``.
+    """
     total_loss = torch.zeros((), device=device)
     total_metric = torch.zeros((), device=device)
     count = 0
     for X, y in _batches(loader, max_batches, progress, "train" if optimizer else "eval"):
         X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
         outputs = model(X)
-        loss = loss_fn(outputs, y)
+        loss = loss_fn(outputs, y) if objective is None else objective(outputs, y, X)
         if optimizer is not None:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -115,10 +122,14 @@ def train_one_epoch(
     metric: Metric | None = metrics.accuracy,
     max_batches: int | None = None,
     progress: bool = False,
+    objective: Objective | None = None,
 ) -> tuple[float, float | None]:
-    """Train for one pass over ``loader``; return (mean loss, mean metric or None)."""
+    """Train for one pass over ``loader``; return (mean loss, mean metric or None).
+
+    ``objective(outputs, y, X)``, when given, replaces ``loss_fn`` as the loss to minimise.
+    """
     model.train()
-    return _run(model, loader, loss_fn, torch.device(device), optimizer, metric, max_batches, progress)
+    return _run(model, loader, loss_fn, torch.device(device), optimizer, metric, max_batches, progress, objective)
 
 
 @torch.no_grad()
@@ -145,11 +156,14 @@ def fit(
     val_loader: Iterable[Batch] | None = None,
     device: torch.device | str = "cpu",
     metric: Metric | None = metrics.accuracy,
+    objective: Objective | None = None,
 ) -> History:
     """Train ``model`` for ``cfg.epochs`` epochs, validating after each; return the History.
 
     The model is moved to ``device``; pass ``metric=None`` for regression and
-    ``metric=metrics.binary_accuracy`` for one-logit binary classifiers.
+    ``metric=metrics.binary_accuracy`` for one-logit binary classifiers. ``objective(outputs, y,
+    X)``, when given, is the training loss instead of ``loss_fn`` (for losses that need the
+    inputs, e.g. distillation); validation always reports ``loss_fn``.
     """
     device = torch.device(device)
     model.to(device)
@@ -157,7 +171,7 @@ def fit(
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
         loss, acc = train_one_epoch(
-            model, train_loader, loss_fn, optimizer, device, metric, cfg.max_batches, cfg.progress
+            model, train_loader, loss_fn, optimizer, device, metric, cfg.max_batches, cfg.progress, objective
         )
         history.train_loss.append(loss)
         if acc is not None:
