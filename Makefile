@@ -18,16 +18,17 @@ SITE := _build/html
 # downloaded; without it (a public CI host) the loaders download.
 export TORCHBOOK_DATA ?= $(CURDIR)/data
 OFFLINE := $(if $(wildcard $(SHARED_DATA)),1,0)
-NB_ENV := TORCHBOOK_OFFLINE=$(OFFLINE) $(shell grep -v '^\#' tools/notebook.env)
+NB_ENV := TORCHBOOK_OFFLINE=$(OFFLINE) $(shell grep -v '^\#' tools/notebook.env | sed 's|^IPYTHONDIR=|IPYTHONDIR=$(CURDIR)/|')
 NBVAL := $(PY) -m pytest --nbval  # nbval's settings: addopts in pyproject.toml
 MODE ?= full
 NB ?=
 
-.PHONY: book test venv sysdeps data unit nbval build site execute test-gpu clean help
+.PHONY: book test venv node sysdeps data lint unit nbval build site pdf execute test-gpu clean help
 
 help:
 	@echo "make book      build the book and print where to open it"
-	@echo "make test      run every test: unit, notebooks (nbval, fast mode), build, built site"
+	@echo "make test      run every test: lint, unit, notebooks (nbval, fast mode), build, built site"
+	@echo "make pdf       the whole book as one PDF in _build/pdf/book.pdf (and its test)"
 	@echo "make execute   execute notebooks in place (MODE=full|fast, NB=path to choose one)"
 	@echo "make test-gpu  nbval in full mode on a CUDA machine, with a report in reports/"
 
@@ -39,24 +40,32 @@ $(VENV)/.installed: requirements.txt code/pyproject.toml
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
-# Debian packages the tests need: Chromium for the site checks, Fashion-MNIST (exact copy).
+# Debian packages the tests need: Chromium for the site checks, npm for the site's browser
+# assets, Noto CJK for the Chinese in screenshots and the PDF, Fashion-MNIST (exact copy).
 sysdeps:
-	@if ! command -v chromium >/dev/null || [ ! -d /usr/share/datasets/fashion-mnist ]; then \
+	@if ! command -v chromium >/dev/null || ! command -v npm >/dev/null || [ ! -d /usr/share/fonts/opentype/noto ] \
+			|| [ ! -d /usr/share/datasets/fashion-mnist ]; then \
 		$(SUDO) apt-get update -q && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium dataset-fashion-mnist; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium npm fonts-noto-cjk dataset-fashion-mnist; \
 	fi
+
+# The site's browser assets from npm (package.json): MathJax, which the site serves itself
+# (copied into it by _ext/torchbook_site.py), and axe-core for the accessibility test.
+node: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 # Offline copies laid out where the loaders look (readers online need none of this).
 data: venv
 	@if [ -d "$(SHARED_DATA)" ]; then \
-		$(PY) -m torchbook.data prepare --from "$(SHARED_DATA)"; \
+		$(PY) -m torchbook.mirror prepare --from "$(SHARED_DATA)"; \
 	else \
 		echo "No offline mirror at $(SHARED_DATA): downloading the data sets."; \
-		$(PY) -m torchbook.data download; \
+		$(PY) -m torchbook.mirror download; \
 	fi
 
 # ----------------------------------------------------------------------------- the book
-build: venv
+build: venv node
 	$(JB) build . -W --keep-going
 
 book: build
@@ -68,17 +77,30 @@ book: build
 	fi
 
 # ----------------------------------------------------------------------------- tests
-test: venv sysdeps data unit nbval build site
+test: venv sysdeps data lint unit nbval build site
 	@echo "make test: all lanes passed"
+
+# ruff (configured in pyproject.toml [tool.ruff]): lint and formatting of the Python code
+lint: venv
+	$(PY) -m ruff check code tests tools bench
+	$(PY) -m ruff format --check code tests tools bench
 
 unit: venv
 	$(PY) -m pytest tests --ignore=tests/site
 
+# Notebooks in parallel, one per worker (each kernel has one CPU thread: NB_ENV).
+NBVAL_WORKERS ?= 2
 nbval: venv
-	$(NB_ENV) TORCHBOOK_MODE=fast $(NBVAL) $(or $(NB),chapters)
+	$(NB_ENV) TORCHBOOK_MODE=fast $(NBVAL) -n $(NBVAL_WORKERS) --dist loadfile $(or $(NB),chapters)
 
-site: venv
-	$(PY) -m pytest tests/site
+site: venv node
+	$(PY) -m pytest tests/site --ignore=tests/site/test_pdf.py
+
+# The whole book as one PDF: a single-page build printed by headless Chromium, then checked.
+pdf: venv node
+	$(JB) build . --builder singlehtml -W --keep-going
+	$(PY) _ext/print_pdf.py _build/singlehtml/intro.html _build/pdf/book.pdf
+	$(PY) -m pytest tests/site/test_pdf.py -q
 
 execute: venv
 	$(NB_ENV) TORCHBOOK_MODE=$(MODE) $(PY) tools/execute.py $(NB)

@@ -1,6 +1,6 @@
 """From the articles' loop to the fast path, one step at a time, measured side by side in one run.
 
-    python bench/bench.py --device cuda --epochs 5 --out bench/reports/h100 --speedrun 5 --airbench 5
+    python bench/bench.py --device cuda --epochs 5 --out bench/reports/gpu --speedrun 5 --airbench 5
     python bench/bench.py --device cpu --epochs 2 --limit 10000 --test-limit 2000 --out bench/reports/cpu
 
 For each model (the articles' LeNet on CIFAR-10, article 002; the MLP on MNIST, article 001) it
@@ -11,9 +11,10 @@ epochs, and reports the median epoch time, the speed-up over row (a) and the fin
   a4   the same with DataLoader(num_workers=4)
   b1   data held on the device as uint8 (fast.DeviceLoader), normalised there; batch 64, .item() per step
   b2   + batch 512, learning rate scaled (Adam: x sqrt(8), square-root rule; SGD: x 8, linear rule)
-  b3   + no per-step sync: loss and accuracy summed on the device, read once per epoch (fast.train_epoch)
+  b3   + no per-step sync: loss and accuracy summed on the device, read once per epoch (training.fit)
   b4   + bf16 autocast and channels_last (CUDA only; LeNet only for channels_last, the MLP has no conv)
-  b5   + torch.compile(mode="reduce-overhead"): CUDA graphs of forward and backward (CUDA only)
+  b5   + torch.compile(mode="reduce-overhead"): CUDA graphs of the model's forward and backward;
+       loss, zero_grad and optimizer.step() stay eager (CUDA only)
   b6   + fused optimizer step (Adam/SGD fused=True: one kernel for all parameters; CUDA only)
 
 Every epoch is timed between two device synchronisations; an epoch of the fast rows includes
@@ -33,7 +34,6 @@ import io
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -47,10 +47,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "code"))  # run from a checkout without installing torchbook
+from torchbook import benchreport, data, fast, models, runtime, speedrun, training
 
-from torchbook import data, fast, models, runtime  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 ROWS = ("a", "a4", "b1", "b2", "b3", "b4", "b5", "b6")
 DESCRIPTIONS = {
@@ -82,12 +81,28 @@ class Task:
 
 
 TASKS = {
-    "lenet": Task("LeNet (article 002)", "cifar10", models.LeNet,
-                  lambda params, lr, **kw: torch.optim.Adam(params, lr=lr, **kw), 1e-3, "sqrt",
-                  data.CIFAR10_MEAN, data.CIFAR10_STD, (3, 32, 32)),
-    "mlp": Task("MLP (article 001)", "mnist", models.MLP,
-                lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, momentum=0.9, **kw), 0.01, "linear",
-                data.MNIST_MEAN, data.MNIST_STD, (1, 28, 28)),
+    "lenet": Task(
+        "LeNet (article 002)",
+        "cifar10",
+        models.LeNet,
+        lambda params, lr, **kw: torch.optim.Adam(params, lr=lr, **kw),
+        1e-3,
+        "sqrt",
+        data.CIFAR10_MEAN,
+        data.CIFAR10_STD,
+        (3, 32, 32),
+    ),
+    "mlp": Task(
+        "MLP (article 001)",
+        "mnist",
+        models.MLP,
+        lambda params, lr, **kw: torch.optim.SGD(params, lr=lr, momentum=0.9, **kw),
+        0.01,
+        "linear",
+        data.MNIST_MEAN,
+        data.MNIST_STD,
+        (1, 28, 28),
+    ),
 }
 
 
@@ -113,8 +128,9 @@ class Row:
 # ---------------------------------------------------------------------------- the articles' loop
 
 
-def article_train_epoch(model: nn.Module, loader: Any, loss_fn: nn.Module, optimizer: torch.optim.Optimizer,
-                        device: torch.device) -> float:
+def article_train_epoch(
+    model: nn.Module, loader: Any, loss_fn: nn.Module, optimizer: torch.optim.Optimizer, device: torch.device
+) -> float:
     """Article 001's loop: inputs moved per batch, ``running_loss += loss.item()`` every step."""
     model.train()
     running_loss = 0.0
@@ -145,10 +161,6 @@ def article_accuracy(model: nn.Module, loader: Any, device: torch.device) -> flo
 # ---------------------------------------------------------------------------- one row
 
 
-def _sync(device: torch.device) -> None:
-    fast.synchronize(device)
-
-
 def _dataset(name: str, split: str, limit: int | None, transform: Any = None) -> Any:
     return getattr(data, name)(split, limit=limit, transform=transform)
 
@@ -158,11 +170,14 @@ def run_row(key: str, task_key: str, args: argparse.Namespace, device: torch.dev
     task = TASKS[task_key]
     row = Row(task_key, key, DESCRIPTIONS[key])
     if key in GPU_ONLY and device.type != "cuda":
-        row.skipped = f"CUDA only (this run is on {device.type}): " + {
-            "b4": "bf16 needs tensor cores (or AMX) to pay; channels_last helps cuDNN's kernels",
-            "b5": "CUDA graphs remove kernel-launch overhead, which a CPU does not have",
-            "b6": "the fused optimizer kernels are written for GPUs",
-        }[key]
+        row.skipped = (
+            f"CUDA only (this run is on {device.type}): "
+            + {
+                "b4": "bf16 needs tensor cores (or AMX) to pay; channels_last helps cuDNN's kernels",
+                "b5": "CUDA graphs remove kernel-launch overhead, which a CPU does not have",
+                "b6": "the fused optimizer kernels are written for GPUs",
+            }[key]
+        )
         return row
     big = key not in ("a", "a4", "b1")
     row.batch_size = 512 if big else 64
@@ -185,41 +200,51 @@ def run_row(key: str, task_key: str, args: argparse.Namespace, device: torch.dev
         train_loader = DataLoader(train_ds, batch_size=64, shuffle=True, generator=g, **kw)
         test_loader = DataLoader(test_ds, batch_size=64, shuffle=False, **kw)
         for _ in range(epochs):
-            _sync(device)
+            fast.synchronize(device)
             start = time.perf_counter()
             row.train_loss = article_train_epoch(model, train_loader, loss_fn, optimizer, device)
-            _sync(device)
+            fast.synchronize(device)
             row.epoch_s.append(time.perf_counter() - start)
         row.test_acc = article_accuracy(model, test_loader, device)
         if workers:
             row.notes.append(f"{workers} worker processes started every epoch (persistent_workers=False)")
     else:
-        opts = fast.FastOptions(amp=key in ("b4", "b5", "b6"), channels_last=key in ("b4", "b5", "b6")
-                                and task_key == "lenet", compile=key in ("b5", "b6")).resolve(device)
-        _sync(device)
+        switches, notes = speedrun.gpu_switches(
+            device,
+            amp=key in ("b4", "b5", "b6"),
+            channels_last=key in ("b4", "b5", "b6") and task_key == "lenet",
+            compile=key in ("b5", "b6"),
+        )
+        row.notes += notes
+        fast.synchronize(device)
         start = time.perf_counter()
         train = fast.as_uint8(_dataset(task.dataset, "train", args.limit))
         test = fast.as_uint8(_dataset(task.dataset, "test", args.test_limit))
-        kw = dict(mean=task.mean, std=task.std, device=device, channels_last=opts.channels_last)
-        train_loader = fast.DeviceLoader(*train, row.batch_size, shuffle=True, seed=0,
-                                         drop_last=opts.compile, **kw)  # static shapes for CUDA graphs
+        compiled = switches["compile_mode"] is not None
+        kw = dict(mean=task.mean, std=task.std, device=device, channels_last=switches["channels_last"])
+        train_loader = fast.DeviceLoader(
+            *train, row.batch_size, shuffle=True, seed=0, drop_last=compiled, **kw
+        )  # static shapes for CUDA graphs
         test_loader = fast.DeviceLoader(*test, 1000, **kw)
-        _sync(device)
+        fast.synchronize(device)
         row.setup_s = time.perf_counter() - start
-        model = opts.prepare(model)
-        if opts.compile:
+        if compiled:
             row.notes.append("drop_last=True: every batch has the same shape, one CUDA graph")
-        for _ in range(epochs):
-            _sync(device)
-            start = time.perf_counter()
-            if key in ("b1", "b2"):
+        if key in ("b1", "b2"):
+            for _ in range(epochs):
+                fast.synchronize(device)
+                start = time.perf_counter()
                 row.train_loss = article_train_epoch(model, train_loader, loss_fn, optimizer, device)
-            else:
-                loss, _ = fast.train_epoch(model, train_loader, loss_fn, optimizer, opts=opts)
-                row.train_loss = loss.item()  # the one read of the epoch
-            _sync(device)
-            row.epoch_s.append(time.perf_counter() - start)
-        row.test_acc = fast.evaluate(model, test_loader, opts=opts)[1].item()
+                fast.synchronize(device)
+                row.epoch_s.append(time.perf_counter() - start)
+        else:  # the book's one loop; each epoch's seconds run from a device sync to its one read-back
+            history = training.fit(
+                model, train_loader, loss_fn, optimizer, training.TrainConfig(epochs=epochs), device=device, **switches
+            )
+            row.epoch_s, row.train_loss = list(history.seconds), history.train_loss[-1]
+        row.test_acc = training.evaluate(
+            model, test_loader, loss_fn, device, autocast=switches["autocast"], channels_last=switches["channels_last"]
+        )[1]
     row.median_s = statistics.median(row.epoch_s[1:])
     return row
 
@@ -228,23 +253,35 @@ def run_row(key: str, task_key: str, args: argparse.Namespace, device: torch.dev
 
 
 def run_speedrun(runs: int, args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
-    """``runs`` speed runs of fast.SpeedNet on CIFAR-10 (first one also warms cuDNN/compile up)."""
+    """``runs`` speed runs of models.SpeedNet on CIFAR-10 (a first one also warms cuDNN/compile up)."""
     train = fast.as_uint8(data.cifar10("train", limit=args.limit))
     test = fast.as_uint8(data.cifar10("test", limit=args.test_limit))
-    cfg = fast.SpeedConfig(epochs=args.speedrun_epochs)
-    opts = fast.FastOptions(amp=True, channels_last=True, compile=args.speedrun_compile)
+    cfg = speedrun.SpeedConfig(epochs=args.speedrun_epochs)
+    switches, notes = speedrun.gpu_switches(device, amp=True, channels_last=True, compile=args.speedrun_compile)
     results = []
     for i in range(runs + 1):  # run 0 is a warm-up, not reported
-        res = fast.speedrun(train, test, cfg, device=device, opts=opts, seed=i)
+        res = speedrun.speedrun(train, test, cfg, device=device, switches=switches, seed=i)
         if i > 0:
             results.append({"seed": i, "train_s": res.train_seconds, "test_acc": res.test_acc})
-        print(f"  speed run {i}{' (warm-up)' if i == 0 else ''}: {res.train_seconds:.2f} s, "
-              f"test accuracy {res.test_acc:.4f}", flush=True)
+        print(
+            f"  speed run {i}{' (warm-up)' if i == 0 else ''}: {res.train_seconds:.2f} s, "
+            f"test accuracy {res.test_acc:.4f}",
+            flush=True,
+        )
     accs = [r["test_acc"] for r in results]
     times = [r["train_s"] for r in results]
-    return {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
-            "opts": {"amp": opts.amp, "channels_last": opts.channels_last, "compile": opts.compile},
-            "runs": results, "mean_acc": statistics.fmean(accs), "median_train_s": statistics.median(times)}
+    return {
+        "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
+        "opts": {
+            "amp": switches["autocast"] is not None,
+            "channels_last": switches["channels_last"],
+            "compile": switches["compile_mode"] is not None,
+        },
+        "notes": notes,
+        "runs": results,
+        "mean_acc": statistics.fmean(accs),
+        "median_train_s": statistics.median(times),
+    }
 
 
 def parse_airbench_eval(stdout: str) -> tuple[float, float]:
@@ -284,9 +321,12 @@ def run_airbench(runs: int, variant: str = "94") -> dict[str, Any]:
             print(f"  airbench{variant} run {i}: {seconds:.2f} s, TTA test accuracy {acc:.4f}", flush=True)
     finally:
         os.chdir(cwd)
-    return {"variant": f"airbench{variant} {getattr(airbench, '__version__', '0.1.8')}", "runs": results,
-            "mean_acc": statistics.fmean(r["tta_acc"] for r in results),
-            "median_s": statistics.median(r["seconds"] for r in results)}
+    return {
+        "variant": f"airbench{variant} {getattr(airbench, '__version__', '0.1.8')}",
+        "runs": results,
+        "mean_acc": statistics.fmean(r["tta_acc"] for r in results),
+        "median_s": statistics.median(r["seconds"] for r in results),
+    }
 
 
 # ---------------------------------------------------------------------------- report
@@ -303,25 +343,8 @@ def flops_per_image(task: Task) -> int:
 
 
 def hardware(device: torch.device) -> dict[str, Any]:
-    """What ran the benchmark: CPU model and cores, GPU, versions, load average."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info: dict[str, Any] = {
-        "device": str(device), "cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__, "python": platform.python_version(), "platform": platform.platform(terse=True),
-        "cifar10_copy": data.cifar10_source(),
-    }
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-        info["cuda"] = torch.version.cuda
-        info["cudnn"] = torch.backends.cudnn.version()
-    return info
+    """What ran the benchmark: ``runtime.hardware`` (CPU, GPU, versions) plus the CIFAR-10 copy."""
+    return {**runtime.hardware(device), "cifar10_copy": data.cifar10_source()}
 
 
 def load_average() -> list[float] | None:
@@ -335,37 +358,50 @@ def to_markdown(report: dict[str, Any]) -> str:
     hw, cfg = report["hardware"], report["settings"]
     where = hw.get("gpu") or f"{hw['cpu']} ({hw['cpu_count']} cores, {hw['torch_threads']} torch threads)"
     lines = [
-        f"# Benchmark: from the articles' loop to the fast path ({hw['device']})", "",
+        f"# Benchmark: from the articles' loop to the fast path ({hw['device']})",
+        "",
         f"- Hardware: {where}; torch {hw['torch']}, Python {hw['python']}, {hw['platform']}",
         f"- Date: {report['date']}; command: `{report['command']}`",
         f"- Load average (1, 5, 15 min) before: {report['load_before']}, after: {report['load_after']}",
         f"- Training images: {cfg['limit'] or 'all'}; test images: {cfg['test_limit'] or 'all'}; "
         f"CIFAR-10 copy: {hw['cifar10_copy']}",
         f"- Each row: 1 warm-up epoch + {cfg['epochs']} timed epochs; time = median of the timed epochs; "
-        "accuracy = test accuracy after all epochs.", "",
+        "accuracy = test accuracy after all epochs.",
+        "",
     ]
     for task_key, rows in report["tasks"].items():
-        lines += [f"## {TASKS[task_key].name} on {TASKS[task_key].dataset}", "",
-                  "| row | what | batch | lr | epoch s (median) | speed-up vs (a) | test acc | setup s |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"## {TASKS[task_key].name} on {TASKS[task_key].dataset}",
+            "",
+            "| row | what | batch | lr | epoch s (median) | speed-up vs (a) | test acc | setup s |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
         for r in rows:
             if r["skipped"]:
                 lines.append(f"| {r['row']} | {r['description']} | | | skipped: {r['skipped']} | | | |")
                 continue
             setup = f"{r['setup_s']:.2f}" if r["setup_s"] is not None else ""
-            lines.append(f"| {r['row']} | {r['description']} | {r['batch_size']} | {r['lr']:.4g} | "
-                         f"{r['median_s']:.3f} | {r['speedup']:.1f}x | {r['test_acc']:.4f} | {setup} |")
+            lines.append(
+                f"| {r['row']} | {r['description']} | {r['batch_size']} | {r['lr']:.4g} | "
+                f"{r['median_s']:.3f} | {r['speedup']:.1f}x | {r['test_acc']:.4f} | {setup} |"
+            )
         notes = [f"{r['row']}: {n}" for r in rows for n in r["notes"]]
         lines += [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
     if report.get("speedrun"):
         s = report["speedrun"]
-        lines += ["## Speed run (fast.SpeedNet, airbench94-style)", "",
-                  f"- {len(s['runs'])} runs: mean test accuracy {s['mean_acc']:.4f} (flip TTA), "
-                  f"median training time {s['median_train_s']:.2f} s; options {s['opts']}", ""]
+        lines += [
+            "## Speed run (models.SpeedNet, airbench94-style)",
+            "",
+            f"- {len(s['runs'])} runs: mean test accuracy {s['mean_acc']:.4f} (flip TTA), "
+            f"median training time {s['median_train_s']:.2f} s; options {s['opts']}",
+            "",
+        ]
     if report.get("airbench"):
         a = report["airbench"]
-        lines += [f"- Peer, measured in the same run: {a['variant']}, {len(a['runs'])} runs: mean TTA test accuracy "
-                  f"{a['mean_acc']:.4f}, median time {a['median_s']:.2f} s (training + TTA evaluation, its own timer)"]
+        lines += [
+            f"- Peer, measured in the same run: {a['variant']}, {len(a['runs'])} runs: mean TTA test accuracy "
+            f"{a['mean_acc']:.4f}, median time {a['median_s']:.2f} s (training + TTA evaluation, its own timer)"
+        ]
         if report.get("speedrun"):
             ratio = report["speedrun"]["median_train_s"] / a["median_s"]
             lines += [f"- Speed run time / airbench time: {ratio:.2f} (target: at most 1.1)"]
@@ -376,15 +412,7 @@ def to_markdown(report: dict[str, Any]) -> str:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    for task_key, rows in report["tasks"].items():
-        print(f"\n{TASKS[task_key].name} on {TASKS[task_key].dataset} ({report['hardware']['device']})")
-        print(f"{'row':<4} {'what':<58} {'epoch s':>9} {'speed-up':>9} {'test acc':>9}")
-        for r in rows:
-            if r["skipped"]:
-                print(f"{r['row']:<4} {r['description'][:58]:<58} {'skipped':>9}")
-            else:
-                print(f"{r['row']:<4} {r['description'][:58]:<58} {r['median_s']:>9.3f} "
-                      f"{r['speedup']:>8.1f}x {r['test_acc']:>9.4f}")
+    print("\n" + benchreport.table(report))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -410,14 +438,24 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python bench/bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "hardware": hardware(device), "load_before": load_average(),
-        "settings": {"epochs": args.epochs, "limit": args.limit, "test_limit": args.test_limit,
-                     "workers": args.workers},
-        "tasks": {}, "flops_per_image": {},
+        "hardware": hardware(device),
+        "load_before": load_average(),
+        "settings": {
+            "epochs": args.epochs,
+            "limit": args.limit,
+            "test_limit": args.test_limit,
+            "workers": args.workers,
+        },
+        "tasks": {},
+        "flops_per_image": {},
     }
     try:
-        report["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                                       text=True, check=False).stdout.strip() or None
+        report["git"] = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+            ).stdout.strip()
+            or None
+        )
     except OSError:
         report["git"] = None
     rows = [r for r in args.rows.split(",") if r]

@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 from torchbook import data
+from torchbook import mirror as tb_mirror
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -54,7 +55,9 @@ def mirror(tmp_path: Path) -> Path:
     _write_mnist_gz(src / "MNIST" / "raw")
     _write_cifar_tar(src / "cifar10-jpeg.tar.gz")
     (src / "tinyshakespeare").mkdir()
-    (src / "tinyshakespeare" / "input.txt").write_text("First Citizen:\nBefore we proceed any further, hear me speak.\n")
+    (src / "tinyshakespeare" / "input.txt").write_text(
+        "First Citizen:\nBefore we proceed any further, hear me speak.\n"
+    )
     return src
 
 
@@ -68,7 +71,7 @@ def test_root_follows_env(monkeypatch, tmp_path):
 def test_prepare_then_load_tiny_copies(mirror, data_root, tmp_path):
     fashion = tmp_path / "fashion"
     _write_mnist_gz(fashion)
-    report = data.prepare(mirror, fashion=fashion)
+    report = tb_mirror.prepare(mirror, fashion=fashion)
     assert any(line.startswith("MNIST: 4 files") for line in report)
     assert any(line.startswith("Fashion-MNIST: 4 files") for line in report)
     assert any("CIFAR-10 (JPEG mirror): 6 + 6 images" in line for line in report)
@@ -90,7 +93,7 @@ def test_prepare_then_load_tiny_copies(mirror, data_root, tmp_path):
     assert sorted(raw.targets) == [0, 0, 3, 3, 9, 9]  # airplane, cat, truck in CIFAR-10's label order
     assert data.shakespeare().startswith("First Citizen:")
     # running it again keeps what is there
-    assert any("already in" in line for line in data.prepare(mirror, fashion=fashion))
+    assert any("already in" in line for line in tb_mirror.prepare(mirror, fashion=fashion))
 
 
 def test_prepare_from_an_unpacked_jpeg_folder(tmp_path, data_root):
@@ -99,20 +102,20 @@ def test_prepare_from_an_unpacked_jpeg_folder(tmp_path, data_root):
     _write_cifar_tar(tmp_path / "c.tar.gz", per_class=1)
     with tarfile.open(tmp_path / "c.tar.gz") as tar:
         tar.extractall(src, filter="data")
-    report = data.prepare(src, fashion=tmp_path / "none")
+    report = tb_mirror.prepare(src, fashion=tmp_path / "none")
     assert any("CIFAR-10 (JPEG mirror): 3 + 3 images" in line for line in report)
     assert sorted(data.cifar10("test").targets) == [0, 3, 9]
 
 
 def test_download_refuses_when_offline(data_root, capsys):
     with pytest.raises(data.DataNotFoundError, match="TORCHBOOK_OFFLINE"):
-        data.download()
-    assert data.main(["where"]) == 0
+        tb_mirror.download()
+    assert tb_mirror.main(["where"]) == 0
     assert capsys.readouterr().out.strip() == str(data_root.resolve())
 
 
 def test_cifar_reader_matches_torchvision_layout(mirror, data_root):
-    data.prepare(mirror, fashion=data_root / "none")
+    tb_mirror.prepare(mirror, fashion=data_root / "none")
     blob = torch.load(data_root / "cifar10" / "test.pt", weights_only=True)
     assert set(blob) == {"images", "labels", "classes"}
     assert blob["images"].dtype == torch.uint8 and blob["images"].shape == (6, 32, 32, 3)
@@ -129,7 +132,7 @@ def test_missing_data_names_path_and_fixes(data_root):
             loader("train")
         message = str(err.value)
         assert f"{name} was not found in {data_root / folder}" in message
-        assert "internet" in message and "python -m torchbook.data prepare --from" in message
+        assert "internet" in message and "python -m torchbook.mirror prepare --from" in message
     with pytest.raises(data.DataNotFoundError, match="Tiny Shakespeare"):
         data.shakespeare()
 
@@ -143,8 +146,8 @@ def test_bad_arguments_are_value_errors(data_root):
 
 def test_prepare_from_missing_folder_is_clear(tmp_path, capsys):
     with pytest.raises(data.DataNotFoundError, match="does not exist"):
-        data.prepare(tmp_path / "nope")
-    assert data.main(["prepare", "--from", str(tmp_path / "nope"), "--to", str(tmp_path)]) == 2
+        tb_mirror.prepare(tmp_path / "nope")
+    assert tb_mirror.main(["prepare", "--from", str(tmp_path / "nope"), "--to", str(tmp_path)]) == 2
     assert "error: The mirror folder" in capsys.readouterr().err
 
 

@@ -2,12 +2,16 @@ import pytest
 import torch
 from torch import nn
 
-from torchbook import metrics, models
+from torchbook import debug, models
 
 
 def test_deep_mlp_shapes_and_depth():
     torch.manual_seed(0)
-    for kwargs in ({}, {"activation": "tanh", "norm": "batch"}, {"activation": "sigmoid", "residual": True, "init": "kaiming"}):
+    for kwargs in (
+        {},
+        {"activation": "tanh", "norm": "batch"},
+        {"activation": "sigmoid", "residual": True, "init": "kaiming"},
+    ):
         model = models.DeepMLP(width=16, depth=5, **kwargs)
         assert model(torch.randn(4, 1, 28, 28)).shape == (4, 10)
         assert len(model.layers) == 5
@@ -62,18 +66,17 @@ def test_grad_norms_order_and_values():
     model = models.DeepMLP(in_features=5, width=4, depth=3, out_features=2, norm="batch")
     loss = model(torch.randn(8, 5)).square().mean()
     loss.backward()
-    norms = metrics.grad_norms(model)
-    assert list(norms) == ["layers.0.linear.weight", "layers.1.linear.weight",
-                           "layers.2.linear.weight", "head.weight"]
+    norms = debug.grad_norms(model)
+    assert list(norms) == ["layers.0.linear.weight", "layers.1.linear.weight", "layers.2.linear.weight", "head.weight"]
     for name, p in model.named_parameters():
         if name in norms:
             assert norms[name] == pytest.approx(p.grad.pow(2).sum().sqrt().item(), rel=1e-6)
-    everything = metrics.grad_norms(model, weights_only=False)
+    everything = debug.grad_norms(model, weights_only=False)
     assert list(everything) == [n for n, _ in model.named_parameters()]  # biases, BN scales too
 
 
 def test_grad_norms_skips_missing_grads():
     model = nn.Linear(3, 2)
-    assert metrics.grad_norms(model) == {}
+    assert debug.grad_norms(model) == {}
     model(torch.ones(1, 3)).sum().backward()
-    assert list(metrics.grad_norms(model)) == ["weight"]
+    assert list(debug.grad_norms(model)) == ["weight"]

@@ -47,10 +47,7 @@ def test_walk_marks_a_shared_node_once() -> None:
 def test_text_draws_a_tree() -> None:
     y, x, w = _xw()
     assert graph.text(y, names={"x": x, "w": w}) == (
-        "SumBackward0\n"
-        "└─ MulBackward0\n"
-        "   ├─ AccumulateGrad  leaf x (3,)\n"
-        "   └─ AccumulateGrad  leaf w (3,)"
+        "SumBackward0\n└─ MulBackward0\n   ├─ AccumulateGrad  leaf x (3,)\n   └─ AccumulateGrad  leaf w (3,)"
     )
 
 

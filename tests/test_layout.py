@@ -36,16 +36,33 @@ def test_code_folder_is_not_a_package():
     assert not (REPO / "code" / "__init__.py").exists()
     out = subprocess.run(
         [sys.executable, "-c", "import code, sys; print(code.__file__); print(hasattr(code, 'interact'))"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert Path(out[0]).parent == Path(subprocess.__file__).parent, out  # the standard library's code.py
     assert out[1] == "True"
 
 
 def test_top_level_layout():
-    for name in ("_config.yml", "_toc.yml", "requirements.txt", "README.md", "Makefile", "pyproject.toml",
-                 "LICENSE", "LICENSE-TEXT", "code/pyproject.toml", "code/torchbook/__init__.py",
-                 "data/README.md", ".ci/run", ".github/workflows/ci.yml", "references.bib", "glossary.md"):
+    for name in (
+        "_config.yml",
+        "_toc.yml",
+        "requirements.txt",
+        "README.md",
+        "Makefile",
+        "pyproject.toml",
+        "LICENSE",
+        "LICENSE-TEXT",
+        "code/pyproject.toml",
+        "code/torchbook/__init__.py",
+        "data/README.md",
+        ".ci/run",
+        ".github/workflows/ci.yml",
+        "references.bib",
+        "glossary.md",
+    ):
         assert (REPO / name).is_file(), name
     assert "Attribution-ShareAlike 4.0 International" in (REPO / "LICENSE-TEXT").read_text()
     assert "MIT License" in (REPO / "LICENSE").read_text()
@@ -123,3 +140,17 @@ def test_ci_runs_the_readme_test_command():
     ci = (REPO / ".ci" / "run").read_text()
     assert re.search(r"^\s*make test\b", ci, re.M)
     assert re.search(r"^make book\b", readme, re.M)
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.name)
+def test_test_plumbing_stays_out_of_the_code(nb_path):
+    """nbval is steered by cell tags (nbval-ignore-output, raises-exception), never by comments in
+    the code a reader copies; and the tags are ones nbval knows."""
+    known = {"nbval-ignore-output", "nbval-skip", "raises-exception", "nbval-raises-exception", "nbval-check-output"}
+    for cell in json.loads(nb_path.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        assert "NBVAL_" not in "".join(cell["source"]), f"{nb_path.name}: an nbval comment in the code; use a tag"
+        tags = set(cell["metadata"].get("tags", []))
+        unknown = {t for t in tags if t.startswith("nbval")} - known
+        assert not unknown, f"{nb_path.name}: unknown nbval tags {unknown}"

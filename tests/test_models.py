@@ -27,8 +27,13 @@ def test_simplenet_probabilities_flag():
     net = models.SimpleNet(probabilities=True)
     out = net(torch.randn(8, 2))
     assert ((out > 0) & (out < 1)).all()
+    x = torch.randn(8, 2)
+    probs = net(x)
     net.probabilities = False
-    torch.testing.assert_close(torch.sigmoid(net(torch.zeros(1, 2))), models.SimpleNet.forward.__get__(net)(torch.zeros(1, 2)).sigmoid())
+    logits = net(x)  # the same weights without the final sigmoid
+    assert not torch.allclose(logits, probs)  # the flag changes the output ...
+    torch.testing.assert_close(torch.sigmoid(logits), probs)  # ... by exactly the sigmoid
+    assert logits.shape == probs.shape == (8, 1)
 
 
 def test_count_parameters_trainable_only():

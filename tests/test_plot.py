@@ -28,8 +28,9 @@ def test_image_grid_titles_and_errors():
     titled = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titled == ["0/0", "1/1", "0/2", "3/3", "4/4"]
     assert fig.axes[2].title.get_color() == "red"
-    fig = plot.image_grid(torch.rand(2, 3, 8, 8), labels=[1, 0], class_names=["cat", "dog"],
-                          mean=(0.5, 0.5, 0.5), std=(0.2, 0.2, 0.2))
+    fig = plot.image_grid(
+        torch.rand(2, 3, 8, 8), labels=[1, 0], class_names=["cat", "dog"], mean=(0.5, 0.5, 0.5), std=(0.2, 0.2, 0.2)
+    )
     assert [ax.get_title() for ax in fig.axes[:2]] == ["dog", "cat"]
     with pytest.raises(ValueError, match="N, C, H, W"):
         plot.image_grid(torch.rand(8, 8))
@@ -49,3 +50,16 @@ def test_confusion_matrix_and_decision_boundary():
 def test_curve():
     fig = plot.curve([3.0, 2.0, 1.0], logy=True)
     assert fig.axes[0].get_yscale() == "log"
+
+
+def test_history_plots_several_runs_and_step_histories():
+    from torchbook import text
+
+    lm = text.LMHistory(train_loss=[3.0, 2.0], val_loss=[3.1, 2.2], seconds=[1.0, 2.0], step=[100, 200])
+    fig = plot.history(
+        {"a": lm, "b": text.LMHistory(train_loss=[2.5, 1.9], val_loss=[2.6, 2.0], step=[100, 200])}, floor=2.4
+    )
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "step" and list(ax.lines[0].get_xdata()) == [100, 200]
+    assert len(ax.lines) == 2 * 2 + 1  # two runs x (train, validation) + the floor
+    assert len(plot.history(History(train_loss=[1.0, 0.5], train_acc=[0.5, 0.7])).axes) == 2

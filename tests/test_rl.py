@@ -37,7 +37,9 @@ def test_vectorised_step_matches_single():
     vec._state = starts.double()
     states, rewards, _, _ = vec.step(torch.tensor([1, 0, 1]))
     for i, a in enumerate([1, 0, 1]):
-        torch.testing.assert_close(states[i], torch.tensor(by_hand(starts[i].double().tolist(), a), dtype=torch.float32))
+        torch.testing.assert_close(
+            states[i], torch.tensor(by_hand(starts[i].double().tolist(), a), dtype=torch.float32)
+        )
     assert rewards.tolist() == [1.0, 1.0, 1.0]
 
 
@@ -96,8 +98,11 @@ def test_truncation_at_500_steps():
     assert steps == 500 and trunc and not term
     with pytest.raises(RuntimeError, match="reset"):
         env.step(0)
-    lengths = rl.evaluate(lambda s: (s[:, 2] + 0.5 * s[:, 3] + 0.01 * s[:, 0] + 0.1 * s[:, 1] > 0).long(), 8,
-                          torch.Generator().manual_seed(0))
+    lengths = rl.episode_returns(
+        lambda s: (s[:, 2] + 0.5 * s[:, 3] + 0.01 * s[:, 0] + 0.1 * s[:, 1] > 0).long(),
+        8,
+        torch.Generator().manual_seed(0),
+    )
     assert lengths.tolist() == [500.0] * 8
 
 
@@ -128,7 +133,7 @@ def test_vec_bad_actions_and_frozen_episodes():
 
 def test_always_left_matches_single_env():
     g = torch.Generator().manual_seed(5)
-    lengths = rl.evaluate(lambda s: torch.zeros(len(s), dtype=torch.int64), 4, g)
+    lengths = rl.episode_returns(lambda s: torch.zeros(len(s), dtype=torch.int64), 4, g)
     starts = rl.VecCartPole(4).reset(torch.Generator().manual_seed(5))
     for i in range(4):
         env = rl.CartPole()
@@ -149,6 +154,27 @@ def test_discounted_returns():
     G = rl.discounted_returns(R, 0.9)
     torch.testing.assert_close(G[:, 1], torch.tensor([1.9, 1.0, 0.0, 0.0]))
     torch.testing.assert_close(G[0, 0], torch.tensor(1 + 0.9 + 0.81 + 0.729))
+
+
+def test_discounted_returns_bootstrap_after_a_truncation():
+    """A truncated episode's return continues past the last step: G_{T-1} = r + gamma * V(s_T)."""
+    R = torch.ones(3, 2)
+    G = rl.discounted_returns(R, 0.5, bootstrap=torch.tensor([0.0, 2.0]))  # episode 0 terminated, 1 truncated
+    torch.testing.assert_close(G[:, 0], torch.tensor([1.75, 1.5, 1.0]))
+    torch.testing.assert_close(G[:, 1], torch.tensor([2.0, 2.0, 2.0]))  # 2 = 1 / (1 - 0.5): never falls
+    torch.testing.assert_close(rl.discounted_returns(torch.ones(4), 0.5, 2.0), torch.full((4,), 2.0))
+
+
+def test_vec_reset_done_and_truncation_flag():
+    env = rl.VecCartPole(2, max_steps=3)
+    env.reset(torch.Generator().manual_seed(0))
+    for _ in range(3):
+        _, r, term, trunc = env.step(torch.tensor([0, 1]))
+    assert trunc.tolist() == [True, True] and not term.any() and env.done.all()
+    assert env.steps.tolist() == [3, 3]
+    g = torch.Generator().manual_seed(1)
+    states = env.reset_done(g)
+    assert not env.done.any() and env.steps.tolist() == [0, 0] and states.abs().max() <= 0.05
 
 
 def test_replay_buffer_overwrites_oldest_and_samples():
@@ -177,3 +203,10 @@ def test_policy_and_q_nets():
     assert models.PolicyNet()(x).shape == (5, 2)
     assert models.QNet()(x).shape == (5, 2)
     assert models.PolicyNet(hidden=8)(x).shape == (5, 2)
+    logits, value = models.ActorCritic()(x)
+    assert logits.shape == (5, 2) and value.shape == (5,)
+    ac = models.ActorCritic(hidden=8)
+    ac(x)[1].sum().backward()  # the critic's loss reaches the critic only (no shared trunk)
+    assert all(p.grad is None for p in ac.actor.parameters()) and all(
+        p.grad is not None for p in ac.critic.parameters()
+    )

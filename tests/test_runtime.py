@@ -65,14 +65,22 @@ def test_environment_lists_versions():
 
 
 def test_import_has_no_side_effects():
+    """Importing every module of the package (discovered, not listed) seeds nothing and styles nothing."""
+    import pkgutil
     import subprocess
     import sys
 
+    import torchbook
+
+    names = sorted(m.name for m in pkgutil.iter_modules(torchbook.__path__))
+    assert {"runtime", "training", "fast", "speedrun"} <= set(names)
+    imports = "; ".join(f"import torchbook.{n}" for n in names)
     code = (
-        "import torch; before = torch.initial_seed(); import matplotlib as m; rc = dict(m.rcParams);"
-        "import torchbook, torchbook.runtime, torchbook.data, torchbook.models, torchbook.training, "
-        "torchbook.metrics, torchbook.plot, torchbook.graph, torchbook.scratch;"
+        "import torch, random; before = torch.initial_seed(); state = random.getstate();"
+        "import matplotlib as m; rc = dict(m.rcParams);"
+        f"{imports};"
         "assert torch.initial_seed() == before, 'import seeded torch';"
+        "assert random.getstate() == state, 'import seeded random';"
         "assert dict(m.rcParams) == rc, 'import changed rcParams'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -159,7 +159,10 @@ def test_mse_matches_torch_and_rejects_broadcasting(g: torch.Generator) -> None:
 def test_linear_regression_grads_match_autograd(g: torch.Generator) -> None:
     x = randn(30, 1, g=g)
     y = 3 * x + 2 + 0.1 * randn(30, 1, g=g)
-    w, b = torch.tensor(0.5, dtype=torch.float64, requires_grad=True), torch.tensor(-1.0, dtype=torch.float64, requires_grad=True)
+    w, b = (
+        torch.tensor(0.5, dtype=torch.float64, requires_grad=True),
+        torch.tensor(-1.0, dtype=torch.float64, requires_grad=True),
+    )
     F.mse_loss(w * x + b, y).backward()
     dw, db = scratch.linear_regression_grads(x, y, w.detach(), b.detach())
     torch.testing.assert_close(dw, w.grad)
@@ -200,8 +203,10 @@ def test_conv2d_matches_torch(stride: int, padding: int, dilation: int, g: torch
     x, k, bias = randn(2, 3, 9, 8, g=g), randn(4, 3, 3, 2, g=g), randn(4, g=g)
     expected = F.conv2d(x, k, bias, stride=stride, padding=padding, dilation=dilation)
     torch.testing.assert_close(scratch.conv2d(x, k, bias, stride, padding, dilation), expected)
-    torch.testing.assert_close(scratch.conv2d(x, k, stride=stride, padding=padding, dilation=dilation),
-                               F.conv2d(x, k, stride=stride, padding=padding, dilation=dilation))
+    torch.testing.assert_close(
+        scratch.conv2d(x, k, stride=stride, padding=padding, dilation=dilation),
+        F.conv2d(x, k, stride=stride, padding=padding, dilation=dilation),
+    )
 
 
 def test_conv2d_gradcheck(g: torch.Generator) -> None:

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from torchbook import models, text
+from torchbook import models, text, training
 
 V = 11
 
@@ -48,8 +48,9 @@ def test_gpt_rejects_long_input_and_bad_heads():
         models.TinyGPT(V, 8, 15, 2, 1)
 
 
-@pytest.mark.parametrize("make", [lambda: models.CharLSTM(V, 8, 16, 1), lambda: models.TinyGPT(V, 8, 16, 2, 1)],
-                         ids=["lstm", "gpt"])
+@pytest.mark.parametrize(
+    "make", [lambda: models.CharLSTM(V, 8, 16, 1), lambda: models.TinyGPT(V, 8, 16, 2, 1)], ids=["lstm", "gpt"]
+)
 def test_generate_length_and_determinism(make):
     torch.manual_seed(0)
     model = make()
@@ -62,15 +63,18 @@ def test_generate_length_and_determinism(make):
     assert model.training  # generate restores the mode
 
 
-@pytest.mark.parametrize("make", [lambda: models.CharLSTM(V, 16, 32, 1), lambda: models.TinyGPT(V, 16, 32, 2, 1)],
-                         ids=["lstm", "gpt"])
+@pytest.mark.parametrize(
+    "make", [lambda: models.CharLSTM(V, 16, 32, 1), lambda: models.TinyGPT(V, 16, 32, 2, 1)], ids=["lstm", "gpt"]
+)
 def test_tiny_overfit(make):
     torch.manual_seed(0)
     data = torch.randint(V, (40,)).repeat(30)  # a 40-character phrase, repeated
     model = make()
     cfg = text.LMConfig(steps=150, block_size=16, batch_size=16, lr=1e-2, eval_every=50, eval_batches=2)
     x, y = text.batches(data, 16, 16, torch.Generator().manual_seed(1))
-    before = text.evaluate_lm(model, [(x, y)])
+    before, _ = training.evaluate(model, [(x, y)], text.lm_loss, metric=None)
     history = text.train_lm(model, data[:1000], data[1000:], cfg, generator=torch.Generator().manual_seed(0))
     assert before > 0.8 * torch.log(torch.tensor(float(V))).item()  # about uniform at the start
-    assert history.val_loss[-1] < 0.5 and text.evaluate_lm(model, [(x, y)]) < 0.5
+    assert model.training  # train_lm leaves the model in training mode after its evaluations
+    assert isinstance(history, training.History) and history.step == [50, 100, 150] and len(history) == 3
+    assert history.val_loss[-1] < 0.5 and training.evaluate(model, [(x, y)], text.lm_loss, metric=None)[0] < 0.5

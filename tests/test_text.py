@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from torchbook import text
+from torchbook import text, training
 
 CORPUS = "hello world, hello torch.\n"
 
@@ -61,8 +61,9 @@ def test_generate_length_greedy_and_context():
     out = text.generate(model, torch.tensor([[0], [3]]), steps=6, temperature=0)
     assert out.shape == (2, 7)
     assert out[0].tolist() == [0, 1, 2, 3, 4, 0, 1] and out[1].tolist() == [3, 4, 0, 1, 2, 3, 4]
-    out = text.generate(model, torch.tensor([[0]]), steps=4, temperature=1.0, context=1,
-                        generator=torch.Generator().manual_seed(0))
+    out = text.generate(
+        model, torch.tensor([[0]]), steps=4, temperature=1.0, context=1, generator=torch.Generator().manual_seed(0)
+    )
     assert out[0].tolist() == [0, 1, 2, 3, 4]  # near-certain logits: sampling agrees with greedy
 
 
@@ -76,7 +77,8 @@ def test_train_lm_learns_a_periodic_sequence():
     assert history.val_loss[-1] < 0.01  # the sequence is deterministic: loss near 0
     assert history.train_loss[-1] < history.train_loss[0]
     assert history.seconds == sorted(history.seconds)
-    assert set(history.as_dict()) == {"step", "train_loss", "val_loss", "seconds"}
+    assert set(history.as_dict()) == {"step", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"}
+    assert isinstance(history, training.History) and history.train_acc == history.val_acc == []
 
 
 def test_lm_loss_of_uniform_logits_is_log_v():

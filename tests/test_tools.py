@@ -64,3 +64,59 @@ def test_execute_writes_real_outputs_in_place(tmp_path):
     assert error.outputs[0]["ename"] == "ZeroDivisionError"
     assert len(error.outputs[0]["traceback"]) == 1  # short tracebacks (xmode Minimal)
     assert all("execution" not in c.metadata for c in done.cells)  # no timestamps in the diff
+
+
+def _lane(*args: str) -> list[str]:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        ["bash", "tools/gpu_lane.sh", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
+    )
+    return out.stdout.split()
+
+
+def test_gpu_lane_calls_split_the_pages_by_the_data_they_carry():
+    """Call 1 carries MNIST, Fashion-MNIST and Tiny Shakespeare, call 2 MNIST and CIFAR-10: every page
+    is in exactly one call, and no page needs data that its call does not carry."""
+    one, two = set(_lane("pages", "1")), set(_lane("pages", "2"))
+    every = {str(p.relative_to(REPO)) for p in REPO.glob("chapters/*/*.ipynb")}
+    assert one | two == every and not one & two
+    for page in two:
+        nb = json.loads((REPO / page).read_text())
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        assert "fashion_mnist(" not in code and "shakespeare(" not in code, f"{page} needs data call 2 lacks"
+    script = (REPO / "tools" / "gpu_lane.sh").read_text()
+    device_pages = script.split('DEVICE_PAGES="', 1)[1].split('"', 1)[0].split()
+    assert device_pages and all((REPO / p).is_file() for p in device_pages)
+
+
+def test_report_records_what_each_page_was_when_checked(tmp_path, monkeypatch):
+    """The JSON keeps a hash of each notebook's sources, so a page's stamp can tell it changed since."""
+    import nbformat
+
+    report = _load("gpu_report")
+    monkeypatch.chdir(tmp_path)
+    page = tmp_path / "chapters" / "01_background" / "01_1_what_is_pytorch.ipynb"
+    page.parent.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# A page"), nbformat.v4.new_code_cell("print(1)")]
+    nbformat.write(nb, page)
+    (tmp_path / "j.xml").write_text(JUNIT)
+    assert report.main(["j.xml", "--out", "lane.md"]) == 0
+    rows = json.loads((tmp_path / "lane.json").read_text())["notebooks"]
+    first = rows["chapters/01_background/01_1_what_is_pytorch.ipynb"]["source_sha256"]
+    assert first == report.source_sha256(page) and len(first) == 64
+    assert rows["chapters/05_practice/05_4_cifar10_cnn.ipynb"]["source_sha256"] is None  # not in this tree
+    nb.cells[0].outputs = []  # outputs do not count ...
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    nbformat.write(nb, page)
+    assert report.source_sha256(page) == first
+    nb.cells[0].source = "# A page, edited"  # ... sources do
+    nbformat.write(nb, page)
+    assert report.source_sha256(page) != first

@@ -36,8 +36,14 @@ def test_fit_binary_and_regression_metrics():
     assert len(h.train_acc) == 2 and 0.0 <= h.train_acc[-1] <= 1.0
     Xr, yr = data.linear_data(64, generator=g)
     lin = nn.Linear(1, 1)
-    h = fit(lin, DataLoader(TensorDataset(Xr, yr), batch_size=16), nn.MSELoss(),
-            torch.optim.SGD(lin.parameters(), lr=0.1), TrainConfig(epochs=3), metric=None)
+    h = fit(
+        lin,
+        DataLoader(TensorDataset(Xr, yr), batch_size=16),
+        nn.MSELoss(),
+        torch.optim.SGD(lin.parameters(), lr=0.1),
+        TrainConfig(epochs=3),
+        metric=None,
+    )
     assert h.train_acc == [] and len(h.train_loss) == 3
 
 
@@ -59,8 +65,14 @@ def test_log_prints_formatted_line(capsys):
     g = runtime.seed(0)
     train, val = _blobs_loaders(g)
     model = nn.Linear(2, 2)
-    fit(model, train, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
-        TrainConfig(epochs=1, log=True), val_loader=val)
+    fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        TrainConfig(epochs=1, log=True),
+        val_loader=val,
+    )
     line = capsys.readouterr().out.strip()
     assert line.startswith("epoch   1/1  train_loss ") and "val_acc" in line
 
@@ -124,8 +136,15 @@ def test_objective_sees_the_inputs_and_replaces_the_training_loss():
     def train(objective, lr=0.1):
         torch.manual_seed(0)
         model = nn.Linear(2, 2)
-        h = fit(model, loader, loss_fn, torch.optim.SGD(model.parameters(), lr=lr), cfg,
-                val_loader=loader, objective=objective)
+        h = fit(
+            model,
+            loader,
+            loss_fn,
+            torch.optim.SGD(model.parameters(), lr=lr),
+            cfg,
+            val_loader=loader,
+            objective=objective,
+        )
         return model, h
 
     seen = []
@@ -146,3 +165,60 @@ def test_objective_sees_the_inputs_and_replaces_the_training_loss():
     torch.testing.assert_close(doubled.weight, plain.weight)
     assert h_doubled.train_loss == pytest.approx([2 * v for v in h_plain.train_loss])
     assert h_doubled.val_loss == pytest.approx(h_plain.val_loss)
+
+
+# ---------------------------------------------------------------------------- bad checkpoint files
+
+
+def _no_unsafe_advice(message: str) -> None:
+    assert "weights_only=False" not in message and "weights_only = False" not in message
+
+
+def test_load_checkpoint_names_a_file_that_is_not_a_checkpoint(tmp_path):
+    import pickle
+    from fractions import Fraction
+
+    from torchbook.training import CheckpointError
+
+    bad = tmp_path / "pickle.pt"
+    torch.save({"model": Fraction(1, 3)}, bad)  # any Python class: a weights_only load must refuse it
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(bad, nn.Linear(2, 1))
+    assert str(bad) in str(err.value) and "not a checkpoint" in str(err.value)
+    _no_unsafe_advice(str(err.value))
+    assert err.value.__suppress_context__  # torch's own advice is not shown under ours
+    text = tmp_path / "notes.pt"
+    text.write_bytes(pickle.dumps("just a string")[:3] + b"garbage")
+    with pytest.raises(CheckpointError, match="notes.pt"):
+        load_checkpoint(text, nn.Linear(2, 1))
+
+
+def test_load_checkpoint_names_a_truncated_file(tmp_path):
+    from torchbook.training import CheckpointError
+
+    path = save_checkpoint(tmp_path / "full.pt", nn.Linear(20, 10))
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match=r"cut\.pt .*not a complete checkpoint") as err:
+        load_checkpoint(cut, nn.Linear(20, 10))
+    _no_unsafe_advice(str(err.value))
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
+    with pytest.raises(CheckpointError, match="empty.pt"):
+        load_checkpoint(empty, nn.Linear(20, 10))
+
+
+def test_load_checkpoint_names_keys_and_shapes_of_another_model(tmp_path):
+    from torchbook.training import CheckpointError
+
+    path = save_checkpoint(tmp_path / "mlp.pt", nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)))
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path, nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2), nn.Linear(2, 2)))
+    message = str(err.value)
+    assert "mlp.pt" in message and "different model" in message
+    assert "missing keys (2): 3.weight; 3.bias" in message
+    assert "0.weight: file (8, 4), model (16, 4)" in message
+    bare = tmp_path / "bare.pt"
+    torch.save(nn.Linear(2, 1).state_dict(), bare)  # a state_dict, not a save_checkpoint file
+    with pytest.raises(CheckpointError, match="no|not a checkpoint of save_checkpoint"):
+        load_checkpoint(bare, nn.Linear(2, 1))

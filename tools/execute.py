@@ -25,7 +25,10 @@ def execute(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = KERNELSPEC
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", record_timing=False,
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
         # Errors shown on purpose (cells tagged raises-exception) print their type and message
         # only, not the frames inside the libraries; nbval compares exactly those two.
         extra_arguments=["--InteractiveShell.xmode=Minimal"],

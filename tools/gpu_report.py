@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -25,20 +26,19 @@ def hardware() -> dict[str, str]:
         "cpu threads": os.environ.get("OMP_NUM_THREADS", "torch's default"),  # as the notebooks ran
     }
     try:
-        import torch
+        from torchbook import runtime  # the book's one hardware description
 
-        info["torch"] = torch.__version__
-        if torch.cuda.is_available():
-            info["device"] = torch.cuda.get_device_name(0)
-            info["cuda"] = str(torch.version.cuda)
-        else:
-            info["device"] = f"CPU ({os.cpu_count()} cores)"
-    except ImportError:  # pragma: no cover - the lane always has torch
-        info["device"] = "unknown (torch not importable)"
+        hw = runtime.hardware()
+        info["torch"] = str(hw["torch"])
+        info["device"] = str(hw.get("gpu") or f"CPU ({hw['cpu_count']} cores, {hw['cpu']})")
+        if "cuda" in hw:
+            info["cuda"] = str(hw["cuda"])
+    except ImportError:  # pragma: no cover - the lane always has torch and torchbook
+        info["device"] = "unknown (torchbook not importable)"
     return info
 
 
-def per_notebook(junit: Path) -> "OrderedDict[str, dict[str, float | int]]":
+def per_notebook(junit: Path) -> OrderedDict[str, dict[str, float | int]]:
     """Seconds, cells and failures per notebook from nbval's test cases (``file::Cell N``)."""
     rows: OrderedDict[str, dict[str, float | int]] = OrderedDict()
     for case in ET.parse(junit).getroot().iter("testcase"):
@@ -54,7 +54,19 @@ def per_notebook(junit: Path) -> "OrderedDict[str, dict[str, float | int]]":
     return rows
 
 
-def render(rows: "OrderedDict[str, dict[str, float | int]]", info: dict[str, str], mode: str, title: str) -> str:
+def source_sha256(notebook: Path) -> str | None:
+    """A hash of a notebook's cell sources (not its outputs): the page the lane checked.
+
+    The verified stamp of each page compares it with the notebook as built, so a page whose text or
+    code changed after its last lane run says so. None when the file is not there."""
+    if not notebook.is_file():
+        return None
+    cells = json.loads(notebook.read_text())["cells"]
+    text = "\x1e".join(c["cell_type"] + "\x1f" + "".join(c["source"]) for c in cells)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def render(rows: OrderedDict[str, dict[str, float | int]], info: dict[str, str], mode: str, title: str) -> str:
     passed = all(r["failed"] == 0 for r in rows.values()) and bool(rows)
     lines = [
         f"# {title}",
@@ -94,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     info = hardware()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(rows, info, args.mode, args.title))
-    args.out.with_suffix(".json").write_text(json.dumps({"hardware": info, "mode": args.mode, "notebooks": rows}, indent=2) + "\n")
+    for notebook, row in rows.items():
+        row["source_sha256"] = source_sha256(Path(notebook))
+    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    report = {"title": args.title, "date": date, "hardware": info, "mode": args.mode, "notebooks": rows}
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     print(args.out.read_text())
     return 0
 

@@ -96,7 +96,9 @@ def state_bytes(obj: nn.Module | Mapping[str, torch.Tensor]) -> int:
     return buffer.getbuffer().nbytes
 
 
-def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 4.0) -> torch.Tensor:
+def distillation_loss(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 4.0
+) -> torch.Tensor:
     """Hinton et al.'s soft-target loss: ``T^2 * KL(softmax(t/T) || softmax(s/T))``, batch mean.
 
     student_logits, teacher_logits (N, C) -> 0-dim tensor. The ``T^2`` keeps its gradients on the
@@ -146,5 +148,13 @@ def distill(
             loss = alpha * distillation_loss(logits, teacher_logits, temperature) + (1 - alpha) * loss
         return loss
 
-    return fit(student, train_loader, nn.CrossEntropyLoss(), optimizer, cfg,
-               val_loader=val_loader, device=device, objective=objective)
+    return fit(
+        student,
+        train_loader,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        cfg,
+        val_loader=val_loader,
+        device=device,
+        objective=objective,
+    )

@@ -1,6 +1,6 @@
 """Tools for finding bugs in a model (chapter 7.2): activation statistics and NaN hunting.
 
-Importing this module changes nothing. Two tools::
+Importing this module changes nothing. Three tools::
 
     from torchbook import debug
     with debug.ActivationRecorder(model) as rec:   # forward hooks on every leaf module
@@ -9,6 +9,8 @@ Importing this module changes nothing. Two tools::
 
     found = debug.find_anomaly(lambda: loss_fn(model(X), y))   # backward under anomaly mode
     found.node, found.forward_lines                # e.g. "PowBackward0", ["d = ((a - b) ** 2)..."]
+
+    loss.backward(); debug.grad_norms(model)       # {"layers.0.linear.weight": 0.12, ...}
 """
 
 from __future__ import annotations
@@ -91,12 +93,16 @@ class ActivationRecorder:
 
     def table(self) -> str:
         """A text table of :meth:`last`: one row per module, floats with 4 significant digits."""
-        header = (f"{'module':<14} {'output shape':<16} {'mean':>10} {'std':>10} {'zeros':>6} "
-                  f"{'max|x|':>10} {'non-finite':>10}")
+        header = (
+            f"{'module':<14} {'output shape':<16} {'mean':>10} {'std':>10} {'zeros':>6} "
+            f"{'max|x|':>10} {'non-finite':>10}"
+        )
         rows = [header, "-" * len(header)]
         for name, s in self.last().items():
-            rows.append(f"{name:<14} {str(s.shape):<16} {s.mean:>10.4g} {s.std:>10.4g} {s.zero_frac:>6.0%} "
-                        f"{s.max_abs:>10.4g} {s.nonfinite:>10}")
+            rows.append(
+                f"{name:<14} {str(s.shape):<16} {s.mean:>10.4g} {s.std:>10.4g} {s.zero_frac:>6.0%} "
+                f"{s.max_abs:>10.4g} {s.nonfinite:>10}"
+            )
         return "\n".join(rows)
 
 
@@ -147,3 +153,20 @@ def _is_library(filename: str) -> bool:
     if path == os.path.realpath(__file__):
         return True
     return any(path.startswith(os.path.realpath(root) + os.sep) for root in roots) or "-packages" + os.sep in path
+
+
+def grad_norms(model: nn.Module, weights_only: bool = True) -> dict[str, float]:
+    """The L2 norm of each parameter's ``.grad``, by parameter name, in registration order.
+
+    For a model built input to output (e.g. ``models.DeepMLP``) the order is the layer order.
+    ``weights_only`` keeps weight matrices and kernels (``p.ndim >= 2``) and drops biases and
+    normalisation scales; parameters whose ``.grad`` is None are skipped. Returns Python floats:
+    one host sync for all norms.
+    """
+    named = [
+        (n, p.grad) for n, p in model.named_parameters() if p.grad is not None and (p.ndim >= 2 or not weights_only)
+    ]
+    if not named:
+        return {}
+    norms = torch.stack([torch.linalg.vector_norm(g.detach().float()) for _, g in named]).tolist()
+    return {n: v for (n, _), v in zip(named, norms)}

@@ -1,12 +1,12 @@
 """The computation graph autograd records, read from ``grad_fn`` (no graphviz needed).
 
-    y = (x * w).sum()
-    print(graph.text(y, names={"x": x, "w": w}))
-    # SumBackward0
-    # └─ MulBackward0
-    #    ├─ AccumulateGrad  leaf x (3,)
-    #    └─ AccumulateGrad  leaf w (3,)
-    fig = graph.draw(y, names={"x": x, "w": w})   # the same graph as a layered picture
+y = (x * w).sum()
+print(graph.text(y, names={"x": x, "w": w}))
+# SumBackward0
+# └─ MulBackward0
+#    ├─ AccumulateGrad  leaf x (3,)
+#    └─ AccumulateGrad  leaf w (3,)
+fig = graph.draw(y, names={"x": x, "w": w})   # the same graph as a layered picture
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def walk(t: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> list[
 
 def _continues(rows: list[tuple[int, str]], i: int, level: int) -> bool:
     """Whether a later row at ``level`` follows row ``i`` before any row shallower than ``level``."""
-    for d, _ in rows[i + 1:]:
+    for d, _ in rows[i + 1 :]:
         if d <= level:
             return d == level
     return False
@@ -123,8 +123,9 @@ def draw(t: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> Figur
 
     if t.grad_fn is None:
         fig, ax = plt.subplots(figsize=(4, 1.2))
-        ax.text(0.5, 0.5, walk(t, names)[0][1], ha="center", va="center",
-                bbox={"boxstyle": "round", "facecolor": "#eeeeee"})
+        ax.text(
+            0.5, 0.5, walk(t, names)[0][1], ha="center", va="center", bbox={"boxstyle": "round", "facecolor": "#eeeeee"}
+        )
         ax.axis("off")
         return fig
 
@@ -167,16 +168,33 @@ def draw(t: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> Figur
         multiplicity[edge] = multiplicity.get(edge, 0) + 1
     for (a, b), k in multiplicity.items():
         top = (0.25 if is_leaf[b] else 0.14) / layer_height  # half a box: leaves have two lines
-        ax.annotate("", xy=(pos[b][0], pos[b][1] + top), xytext=(pos[a][0], pos[a][1] - 0.14 / layer_height),
-                    arrowprops={"arrowstyle": "-|>", "color": "0.45", "shrinkA": 0, "shrinkB": 0})
+        ax.annotate(
+            "",
+            xy=(pos[b][0], pos[b][1] + top),
+            xytext=(pos[a][0], pos[a][1] - 0.14 / layer_height),
+            arrowprops={"arrowstyle": "-|>", "color": "0.45", "shrinkA": 0, "shrinkB": 0},
+        )
         if k > 1:
-            ax.text((pos[a][0] + pos[b][0]) / 2 + 0.08, (pos[a][1] + pos[b][1]) / 2, f"x{k}",
-                    fontsize=8, color="0.3", va="center")
+            ax.text(
+                (pos[a][0] + pos[b][0]) / 2 + 0.08,
+                (pos[a][1] + pos[b][1]) / 2,
+                f"x{k}",
+                fontsize=8,
+                color="0.3",
+                va="center",
+            )
     for n in order:
         x, y = pos[n]
-        ax.text(x, y, labels[n].replace("  leaf ", "\n", 1), ha="center", va="center", fontsize=9, zorder=3,
-                bbox={"boxstyle": "round,pad=0.4", "facecolor": "#d9f2d9" if is_leaf[n] else "#dce8f7",
-                      "edgecolor": "0.3"})
+        ax.text(
+            x,
+            y,
+            labels[n].replace("  leaf ", "\n", 1),
+            ha="center",
+            va="center",
+            fontsize=9,
+            zorder=3,
+            bbox={"boxstyle": "round,pad=0.4", "facecolor": "#d9f2d9" if is_leaf[n] else "#dce8f7", "edgecolor": "0.3"},
+        )
     ax.set_xlim(-width / 2 - 0.1, width / 2 + 0.1)
     ax.set_ylim(-(len(rows) - 1) - 0.5, 0.5)
     ax.axis("off")

@@ -1,7 +1,7 @@
 """Metrics of classification. Each returns a tensor on the inputs' device (no host sync).
 
-    acc = metrics.accuracy(logits, y)          # 0-dim tensor; float(acc) or f"{acc:.4f}"
-    cm = metrics.confusion_matrix(logits.argmax(1), y, num_classes=10)
+acc = metrics.accuracy(logits, y)          # 0-dim tensor; float(acc) or f"{acc:.4f}"
+cm = metrics.confusion_matrix(logits.argmax(1), y, num_classes=10)
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import torch
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Share of rows whose arg-max equals the label. logits (N, C), labels (N,) -> 0-dim tensor."""
     if logits.ndim != 2 or labels.ndim != 1 or logits.shape[0] != labels.shape[0]:
-        raise ValueError(f"accuracy needs logits (N, C) and labels (N,), got {tuple(logits.shape)} and {tuple(labels.shape)}")
+        raise ValueError(
+            f"accuracy needs logits (N, C) and labels (N,), got {tuple(logits.shape)} and {tuple(labels.shape)}"
+        )
     return (logits.argmax(dim=1) == labels).float().mean()
 
 
@@ -30,7 +32,9 @@ def binary_accuracy(outputs: torch.Tensor, labels: torch.Tensor, threshold: floa
 def confusion_matrix(preds: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     """Counts (C, C): row = true class, column = predicted class. preds (N,), labels (N,) int."""
     if preds.shape != labels.shape:
-        raise ValueError(f"preds and labels must have the same shape, got {tuple(preds.shape)} and {tuple(labels.shape)}")
+        raise ValueError(
+            f"preds and labels must have the same shape, got {tuple(preds.shape)} and {tuple(labels.shape)}"
+        )
     index = labels.long() * num_classes + preds.long()
     return torch.bincount(index, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
@@ -45,19 +49,3 @@ def precision_recall_f1(cm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
     denom = precision + recall
     f1 = torch.where(denom > 0, 2 * precision * recall / denom.clamp(min=1e-12), torch.zeros_like(tp))
     return precision, recall, f1
-
-
-def grad_norms(model: torch.nn.Module, weights_only: bool = True) -> dict[str, float]:
-    """The L2 norm of each parameter's ``.grad``, by parameter name, in registration order.
-
-    For a model built input to output (e.g. ``models.DeepMLP``) the order is the layer order.
-    ``weights_only`` keeps weight matrices and kernels (``p.ndim >= 2``) and drops biases and
-    normalisation scales; parameters whose ``.grad`` is None are skipped. Unlike the metrics
-    above it returns Python floats: one host sync for all norms.
-    """
-    named = [(n, p.grad) for n, p in model.named_parameters()
-             if p.grad is not None and (p.ndim >= 2 or not weights_only)]
-    if not named:
-        return {}
-    norms = torch.stack([torch.linalg.vector_norm(g.detach().float()) for _, g in named]).tolist()
-    return {n: v for (n, _), v in zip(named, norms)}

@@ -143,11 +143,16 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], dtype: torch.dtype =
     rule = "=" * (sum(widths) + 4)
     total = count_parameters(model, trainable_only=False)
     trainable = count_parameters(model)
-    out = [line(header), rule, *(line(r) for r in rows), rule,
-           f"Input shape: {tuple(input_shape)}",
-           f"Total params: {total:,}",
-           f"Trainable params: {trainable:,}",
-           f"Non-trainable params: {total - trainable:,}"]
+    out = [
+        line(header),
+        rule,
+        *(line(r) for r in rows),
+        rule,
+        f"Input shape: {tuple(input_shape)}",
+        f"Total params: {total:,}",
+        f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {total - trainable:,}",
+    ]
     return "\n".join(out)
 
 
@@ -269,8 +274,12 @@ class DeepBlock(nn.Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, activation: str = "relu",
-        norm: str | None = None, residual: bool = False,
+        self,
+        in_features: int,
+        out_features: int,
+        activation: str = "relu",
+        norm: str | None = None,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
@@ -278,7 +287,9 @@ class DeepBlock(nn.Module):
         if norm not in (None, "batch"):
             raise ValueError(f"norm must be None or 'batch', got {norm!r}")
         if residual and in_features != out_features:
-            raise ValueError(f"a residual block needs in_features == out_features, got {in_features} and {out_features}")
+            raise ValueError(
+                f"a residual block needs in_features == out_features, got {in_features} and {out_features}"
+            )
         self.linear = nn.Linear(in_features, out_features)
         self.norm = nn.BatchNorm1d(out_features) if norm == "batch" else nn.Identity()
         self.act = _ACTIVATIONS[activation]()
@@ -303,9 +314,16 @@ class DeepMLP(nn.Module):
     """
 
     def __init__(
-        self, in_features: int = 784, width: int = 64, depth: int = 20, out_features: int = 10,
-        activation: str = "relu", norm: str | None = None, residual: bool = False,
-        init: str = "default", gain: float = 1.0,
+        self,
+        in_features: int = 784,
+        width: int = 64,
+        depth: int = 20,
+        out_features: int = 10,
+        activation: str = "relu",
+        norm: str | None = None,
+        residual: bool = False,
+        init: str = "default",
+        gain: float = 1.0,
     ) -> None:
         super().__init__()
         if depth < 1:
@@ -409,6 +427,91 @@ class ResNet(nn.Module):
 # Small MLPs for the cart-pole (torchbook.rl): a state (N, state_dim) in, one number per action out.
 
 
+class _BatchNorm(nn.BatchNorm2d):
+    """airbench's BatchNorm: running statistics move fast (momentum 0.4), the scale is frozen at 1."""
+
+    def __init__(self, channels: int, momentum: float = 0.4, eps: float = 1e-12) -> None:
+        super().__init__(channels, eps=eps, momentum=momentum)
+        self.weight.requires_grad_(False)
+
+
+class _Conv(nn.Conv2d):
+    """3x3 'same' convolution without bias, initialised as identity on its first channels (dirac)."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__(c_in, c_out, kernel_size=3, padding="same", bias=False)
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        w = self.weight.data
+        nn.init.dirac_(w[: w.size(1)])  # the first c_in filters pass their input through
+
+
+class ConvGroup(nn.Module):
+    """conv -> max-pool 2 -> BN -> GELU -> conv -> BN -> GELU: (B, c_in, H, W) -> (B, c_out, H // 2, W // 2)."""
+
+    def __init__(self, c_in: int, c_out: int, bn_momentum: float = 0.4) -> None:
+        super().__init__()
+        self.conv1, self.pool, self.norm1 = _Conv(c_in, c_out), nn.MaxPool2d(2), _BatchNorm(c_out, bn_momentum)
+        self.conv2, self.norm2, self.activ = _Conv(c_out, c_out), _BatchNorm(c_out, bn_momentum), nn.GELU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.activ(self.norm1(self.pool(self.conv1(x))))
+        return self.activ(self.norm2(self.conv2(x)))
+
+
+class SpeedNet(nn.Module):
+    """The speed run's network (chapter 7.1, ``torchbook.speedrun``), airbench94-style CIFAR-10 (Jordan 2024, arXiv:2404.00498): x (B, 3, 32, 32) -> logits (B, 10).
+
+    A 2x2 whitening convolution (3 -> 24 channels, no padding: 32 -> 31, weights set from the
+    data by :meth:`init_whitening` and frozen), then three :class:`ConvGroup` (31 -> 15 -> 7 -> 3),
+    a 3x3 max-pool to 1x1, a linear layer without bias and a fixed scale of 1/9. With the default
+    ``widths=(64, 256, 256)`` it has about 1.97 M parameters; smaller widths make CPU runs cheap.
+    """
+
+    def __init__(
+        self,
+        widths: tuple[int, int, int] = (64, 256, 256),
+        num_classes: int = 10,
+        bn_momentum: float = 0.4,
+        scale: float = 1 / 9,
+    ) -> None:
+        super().__init__()
+        self.whiten = nn.Conv2d(3, 24, kernel_size=2, padding=0, bias=True)
+        self.whiten.weight.requires_grad_(False)
+        nn.init.zeros_(self.whiten.bias)
+        self.layers = nn.Sequential(
+            nn.GELU(),
+            ConvGroup(24, widths[0], bn_momentum),
+            ConvGroup(widths[0], widths[1], bn_momentum),
+            ConvGroup(widths[1], widths[2], bn_momentum),
+            nn.MaxPool2d(3),
+            nn.Flatten(),
+        )
+        self.head = nn.Linear(widths[2], num_classes, bias=False)
+        self.scale = scale
+
+    @torch.no_grad()
+    def init_whitening(self, images: torch.Tensor, eps: float = 5e-4) -> None:
+        """Set the 2x2 filters to the whitening transform of the patches of ``images`` (B, 3, H, W) float.
+
+        The 12 eigenvectors of the patch covariance, scaled by 1/sqrt(eigenvalue + eps), and their
+        negatives (24 filters): after GELU, both signs of each decorrelated direction survive.
+        """
+        c, (h, w) = images.shape[1], self.whiten.weight.shape[2:]
+        patches = images.unfold(2, h, 1).unfold(3, w, 1)  # (B, C, H-1, W-1, h, w)
+        patches = patches.transpose(1, 3).reshape(-1, c * h * w).double()  # (P, C*h*w)
+        cov = patches.T @ patches / len(patches)  # (12, 12)
+        eigenvalues, eigenvectors = torch.linalg.eigh(cov)
+        eigenvalues, eigenvectors = eigenvalues.flip(0), eigenvectors.T.flip(0)  # largest first, rows
+        filters = (eigenvectors / torch.sqrt(eigenvalues + eps).view(-1, 1)).reshape(-1, c, h, w)
+        self.whiten.weight.copy_(torch.cat([filters, -filters]).to(self.whiten.weight.dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.layers(self.whiten(x))  # (B, widths[2])
+        return self.head(x) * self.scale  # (B, num_classes)
+
+
 class PolicyNet(nn.Module):
     """A policy pi(a|s) for policy gradients: state_dim -> hidden -> tanh -> n_actions.
 
@@ -437,3 +540,19 @@ class QNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)  # (N, n_actions)
+
+
+class ActorCritic(nn.Module):
+    """An actor pi(a|s) and a critic V(s) for actor-critic methods (A2C), as two separate tanh MLPs.
+
+    states (N, state_dim) -> (action logits (N, n_actions), state values (N,)). Separate networks
+    keep the critic's regression from disturbing the policy's features (a shared trunk also works).
+    """
+
+    def __init__(self, state_dim: int = 4, n_actions: int = 2, hidden: int = 64) -> None:
+        super().__init__()
+        self.actor = nn.Sequential(nn.Linear(state_dim, hidden), nn.Tanh(), nn.Linear(hidden, n_actions))
+        self.critic = nn.Sequential(nn.Linear(state_dim, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.actor(x), self.critic(x).squeeze(-1)  # (N, n_actions), (N,)

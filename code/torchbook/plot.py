@@ -8,7 +8,7 @@ once::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,17 +19,42 @@ from torch import nn
 from torchbook.training import History
 
 
-def history(h: History, title: str | None = None) -> Figure:
-    """Loss (left) and accuracy (right, if recorded) per epoch, train and validation."""
-    panels = [("loss", h.train_loss, h.val_loss)]
-    if h.train_acc or h.val_acc:
-        panels.append(("accuracy", h.train_acc, h.val_acc))
+def history(h: History | Mapping[str, History], title: str | None = None, floor: float | None = None) -> Figure:
+    """Loss (left) and accuracy (right, if recorded), train and validation, of one History or several.
+
+    The x-axis is the epoch, or the step for a history that records steps (``text.LMHistory``).
+    One History: train as circles, validation as squares. A dict ``{name: History}`` compares
+    runs on shared axes: one colour per run, training dashed, validation solid. ``floor`` draws
+    a horizontal reference line on the loss panel (e.g. the best loss of a simpler model).
+    """
+    runs = dict(h) if isinstance(h, Mapping) else {"": h}
+    panels = [("loss", "train_loss", "val_loss")]
+    if any(r.train_acc or r.val_acc for r in runs.values()):
+        panels.append(("accuracy", "train_acc", "val_acc"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
-    for ax, (name, train, val) in zip(axes[0], panels):
-        for values, style, label in ((train, "o-", "train"), (val, "s--", "validation")):
-            if values:
-                ax.plot(range(1, len(values) + 1), values, style, label=label)
-        ax.set(xlabel="epoch", ylabel=name, title=name)
+    for ax, (name, train_key, val_key) in zip(axes[0], panels):
+        for i, (run, r) in enumerate(runs.items()):
+            steps = list(getattr(r, "step", None) or [])
+            for key, style, label in ((train_key, "o-", "train"), (val_key, "s--", "validation")):
+                values = getattr(r, key)
+                if not values:
+                    continue
+                x = steps if len(steps) == len(values) else range(1, len(values) + 1)
+                if run:  # several runs: colour per run, line style per split
+                    ax.plot(
+                        x,
+                        values,
+                        "--" if label == "train" else "-",
+                        color=f"C{i}",
+                        label=f"{run} ({label})",
+                        alpha=0.6 if label == "train" else 1.0,
+                    )
+                else:
+                    ax.plot(x, values, style, label=label)
+        if name == "loss" and floor is not None:
+            ax.axhline(floor, color="gray", linestyle=":", label=f"floor {floor:.3f}")
+        xlabel = "step" if any(getattr(r, "step", None) for r in runs.values()) else "epoch"
+        ax.set(xlabel=xlabel, ylabel=name, title=name)
         ax.legend()
     if title:
         fig.suptitle(title)
@@ -135,7 +160,13 @@ def decision_boundary(
     return fig
 
 
-def curve(values: Sequence[float] | np.ndarray, xlabel: str = "step", ylabel: str = "loss", title: str = "", logy: bool = False) -> Figure:
+def curve(
+    values: Sequence[float] | np.ndarray,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    title: str = "",
+    logy: bool = False,
+) -> Figure:
     """One line of values against their index (a loss curve, say)."""
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot(np.arange(1, len(values) + 1), np.asarray(values))

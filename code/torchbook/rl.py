@@ -1,4 +1,4 @@
-"""Reinforcement learning on the cart-pole (chapter 6.3), written without gym/gymnasium.
+"""Reinforcement learning on the cart-pole (chapter 6.3), written without needing gym/gymnasium.
 
 The environment is the classic cart-pole balancing task of Barto, Sutton & Anderson (1983),
 with the frictionless equations, constants and limits of Gymnasium's ``CartPole-v1``:
@@ -7,21 +7,27 @@ with the frictionless equations, constants and limits of Gymnasium's ``CartPole-
   (rad, 0 = upright), pole angular velocity (rad/s);
 * action ``0`` pushes the cart left with 10 N, ``1`` pushes it right;
 * reward 1 for every step taken, the last one included, so an episode's length is its return;
-* terminated when ``|x| > 2.4`` or ``|theta| > 12 degrees``, truncated after 500 steps;
+* terminated when ``|x| > 2.4`` or ``|theta| > 12 degrees``; truncated at step 500 (as
+  Gymnasium's ``TimeLimit`` wrapper does, the 500th step is truncated even if it also terminates);
 * a new episode starts from a state drawn uniformly from ``[-0.05, 0.05]^4``.
 
 The physics is computed in float64 on the CPU (as Gymnasium does with Python floats); states are
 handed out as float32 tensors, ready for a network. :class:`CartPole` is one environment
 (``reset`` / ``step``), :class:`VecCartPole` steps ``N`` of them at once as tensors.
 
-Also here: :func:`discounted_returns`, a :class:`ReplayBuffer` for DQN, :func:`evaluate` (run a
-policy on fresh episodes) and :func:`moving_average` for learning curves.
+``tests/test_gymnasium_peer.py`` checks both against ``gymnasium.make("CartPole-v1")`` step by step.
+:class:`FromGymnasium` and :class:`VecFromGymnasium` give a Gymnasium environment the same
+interface, so the book's agents train on the real package unchanged.
+
+Also here: :func:`discounted_returns`, a :class:`ReplayBuffer` for DQN, :func:`episode_returns`
+(play a policy on fresh episodes) and :func:`moving_average` for learning curves.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -106,7 +112,7 @@ class CartPole:
         self._state = cartpole_dynamics(self._state, force)
         self.steps += 1
         terminated = bool(is_terminal(self._state))
-        truncated = not terminated and self.steps >= self.max_steps
+        truncated = self.steps >= self.max_steps  # the time limit, whether or not the pole fell too
         self.done = terminated or truncated
         return self._state.float(), 1.0, terminated, truncated
 
@@ -117,7 +123,8 @@ class VecCartPole:
     ``reset(generator)`` -> states (n, 4); ``step(actions (n,))`` -> ``(states (n, 4),
     rewards (n,), terminated (n,), truncated (n,))``. An environment whose episode has ended stays
     frozen: its state no longer changes and its reward is 0, so ``rewards`` summed over time are
-    the episode lengths and ``done`` (n,) tells which episodes are over.
+    the episode lengths and ``done`` (n,) tells which episodes are over. ``reset_done(generator)``
+    starts new episodes in the finished environments only (for agents that keep all n running).
     """
 
     def __init__(self, n: int, max_steps: int = MAX_STEPS) -> None:
@@ -136,6 +143,14 @@ class VecCartPole:
         self.done = torch.zeros(self.n, dtype=torch.bool)
         return self._state.float()
 
+    def reset_done(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Start new episodes where ``done``; return all states (n, 4) float32."""
+        new = _initial_states(self.n, generator)  # drawn for all n, so the stream does not depend on which ended
+        self._state = torch.where(self.done[:, None], new, self._state)
+        self.steps = torch.where(self.done, 0, self.steps)
+        self.done = torch.zeros(self.n, dtype=torch.bool)
+        return self._state.float()
+
     def step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """actions (n,) of 0/1 -> states (n, 4), rewards (n,), terminated (n,), truncated (n,)."""
         actions = torch.as_tensor(actions)
@@ -150,18 +165,20 @@ class VecCartPole:
         self._state = torch.where(alive[:, None], new_state, self._state)
         self.steps += alive.long()
         terminated = alive & is_terminal(self._state)
-        truncated = alive & ~terminated & (self.steps >= self.max_steps)
+        truncated = alive & (self.steps >= self.max_steps)
         self.done = self.done | terminated | truncated
         return self._state.float(), alive.float(), terminated, truncated
 
 
-def discounted_returns(rewards: torch.Tensor, gamma: float) -> torch.Tensor:
+def discounted_returns(rewards: torch.Tensor, gamma: float, bootstrap: torch.Tensor | float = 0.0) -> torch.Tensor:
     """G_t = r_t + gamma * G_{t+1}, computed backwards. rewards (T,) or (T, N) -> same shape.
 
-    Time is the first dimension; the return after the last step is 0.
+    Time is the first dimension; ``bootstrap`` (a number, or (N,)) is the value of the state after
+    the last step: 0 where the episode terminated there, an estimate of the return still to come
+    where it was only truncated (a time limit).
     """
     returns = torch.zeros_like(rewards)
-    running = torch.zeros_like(rewards[0])
+    running = torch.zeros_like(rewards[0]) + torch.as_tensor(bootstrap, dtype=rewards.dtype)
     for t in range(rewards.shape[0] - 1, -1, -1):
         running = rewards[t] + gamma * running
         returns[t] = running
@@ -206,15 +223,21 @@ class ReplayBuffer:
 
 
 @torch.no_grad()
-def evaluate(
-    policy: Callable[[torch.Tensor], torch.Tensor], episodes: int, generator: torch.Generator | None = None,
+def episode_returns(
+    policy: Callable[[torch.Tensor], torch.Tensor],
+    episodes: int,
+    generator: torch.Generator | None = None,
     max_steps: int = MAX_STEPS,
+    env: VecCartPole | VecFromGymnasium | None = None,
 ) -> torch.Tensor:
-    """Run ``policy`` (states (n, 4) -> actions (n,)) on ``episodes`` fresh cart-poles at once.
+    """Play ``policy`` (states (n, 4) -> actions (n,)) on ``episodes`` fresh cart-poles at once.
 
-    Returns each episode's length (= its return), float (episodes,).
+    ``env`` (with ``env.n == episodes``) replaces the book's :class:`VecCartPole`, e.g. a
+    :class:`VecFromGymnasium`. Returns each episode's length (= its undiscounted return), float (episodes,).
     """
-    env = VecCartPole(episodes, max_steps)
+    env = VecCartPole(episodes, max_steps) if env is None else env
+    if env.n != episodes:
+        raise ValueError(f"env runs {env.n} episodes at once, but episodes={episodes}")
     states = env.reset(generator)
     lengths = torch.zeros(episodes)
     while not env.done.all():
@@ -230,3 +253,92 @@ def moving_average(values: list[float] | np.ndarray | torch.Tensor, window: int)
     idx = np.arange(1, len(v) + 1)
     start = np.maximum(idx - window, 0)
     return (csum[idx] - csum[start]) / (idx - start)
+
+
+def _seed_from(generator: torch.Generator | None) -> int | None:
+    """A seed for Gymnasium's ``reset(seed=...)`` drawn from ``generator`` (None: unseeded)."""
+    return None if generator is None else int(torch.randint(2**31 - 1, (), generator=generator))
+
+
+class FromGymnasium:
+    """A Gymnasium environment (e.g. ``gymnasium.make("CartPole-v1")``) behind :class:`CartPole`'s interface.
+
+    ``reset(generator)`` calls ``env.reset(seed=s)`` with a seed ``s`` drawn from ``generator`` (so
+    a seeded generator makes every episode reproducible) and returns the observation (4,) as a
+    float32 tensor; ``step(action)`` returns ``(state (4,), reward, terminated, truncated)``.
+    """
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+        self.steps = 0
+        self.done = True
+        self.last_seed: int | None = None
+
+    def reset(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Start a new episode with ``env.reset(seed=...)``; return the state (4,) float32."""
+        self.last_seed = _seed_from(generator)
+        obs, _ = self.env.reset(seed=self.last_seed)
+        self.steps, self.done = 0, False
+        return torch.as_tensor(obs, dtype=torch.float32)
+
+    def step(self, action: int | torch.Tensor) -> tuple[torch.Tensor, float, bool, bool]:
+        """One step of the wrapped environment: (state (4,) float32, reward, terminated, truncated)."""
+        if self.done:
+            raise RuntimeError("the episode is over (or never started): call reset() before step()")
+        obs, reward, terminated, truncated, _ = self.env.step(int(action))
+        self.steps += 1
+        self.done = bool(terminated or truncated)
+        return torch.as_tensor(obs, dtype=torch.float32), float(reward), bool(terminated), bool(truncated)
+
+
+class VecFromGymnasium:
+    """``len(envs)`` Gymnasium environments behind :class:`VecCartPole`'s interface (frozen when done).
+
+    ``reset(generator)`` -> states (n, 4); ``step(actions (n,))`` -> ``(states (n, 4), rewards (n,),
+    terminated (n,), truncated (n,))``; ``reset_done(generator)`` restarts the finished ones. The
+    environments are stepped one after the other in Python (Gymnasium's own vector environments
+    reset finished episodes automatically, which this interface does not want).
+    """
+
+    def __init__(self, envs: Sequence[Any]) -> None:
+        if len(envs) < 1:
+            raise ValueError("VecFromGymnasium needs at least one environment")
+        self.envs = [FromGymnasium(e) for e in envs]
+        self.n = len(self.envs)
+        self._states = torch.zeros(self.n, STATE_DIM)
+        self.done = torch.ones(self.n, dtype=torch.bool)
+
+    @property
+    def steps(self) -> torch.Tensor:
+        """Steps taken in each environment's current episode, int64 (n,)."""
+        return torch.tensor([e.steps for e in self.envs])
+
+    def reset(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Start n new episodes; return their states (n, 4) float32."""
+        self._states = torch.stack([e.reset(generator) for e in self.envs])
+        self.done = torch.zeros(self.n, dtype=torch.bool)
+        return self._states.clone()
+
+    def reset_done(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Start new episodes where ``done``; return all states (n, 4) float32."""
+        for i in torch.nonzero(self.done).flatten().tolist():
+            self._states[i] = self.envs[i].reset(generator)
+        self.done = torch.zeros(self.n, dtype=torch.bool)
+        return self._states.clone()
+
+    def step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """actions (n,) of 0/1 -> states (n, 4), rewards (n,), terminated (n,), truncated (n,)."""
+        actions = torch.as_tensor(actions)
+        if actions.shape != (self.n,) or actions.is_floating_point():
+            raise ValueError(
+                f"actions must be an integer tensor of shape ({self.n},), got {actions.dtype} "
+                f"of shape {tuple(actions.shape)}"
+            )
+        rewards = torch.zeros(self.n)
+        terminated = torch.zeros(self.n, dtype=torch.bool)
+        truncated = torch.zeros(self.n, dtype=torch.bool)
+        for i, env in enumerate(self.envs):
+            if not self.done[i]:
+                self._states[i], rewards[i], terminated[i], truncated[i] = env.step(int(actions[i]))
+        self.done = self.done | terminated | truncated
+        return self._states.clone(), rewards, terminated, truncated

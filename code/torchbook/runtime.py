@@ -92,22 +92,52 @@ def seed(n: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(n)
 
 
-def environment() -> dict[str, str]:
-    """Versions and hardware, for the environment check a reader runs first."""
-    import torchvision
+def hardware(dev: torch.device | str | None = None) -> dict[str, object]:
+    """The one description of the machine, used by the pages, ``bench/bench.py`` and the GPU lane's report.
 
-    dev = device()
-    info = {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(terse=True),
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-        "numpy": np.__version__,
+    Keys: device, cpu (model name from /proc/cpuinfo where there is one), cpu_count,
+    torch_threads, torch, python, platform; on CUDA also gpu (as ``torch.cuda.get_device_name``
+    prints it), cuda and cudnn. ``dev`` defaults to :func:`device`.
+    """
+    dev = torch.device(dev) if dev is not None else device()
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    info: dict[str, object] = {
         "device": str(dev),
-        "mode": mode(),
-        "cpu threads": str(torch.get_num_threads()),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
     }
     if dev.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(dev)
         info["cuda"] = str(torch.version.cuda)
+        info["cudnn"] = torch.backends.cudnn.version()
+    return info
+
+
+def environment() -> dict[str, str]:
+    """Versions and hardware, for the environment check a reader runs first (from :func:`hardware`)."""
+    import torchvision
+
+    hw = hardware()
+    info = {
+        "python": sys.version.split()[0],
+        "platform": str(hw["platform"]),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "numpy": np.__version__,
+        "device": str(hw["device"]),
+        "mode": mode(),
+        "cpu threads": str(hw["torch_threads"]),
+    }
+    if "gpu" in hw:
+        info["gpu"] = str(hw["gpu"])
+        info["cuda"] = str(hw["cuda"])
     return info

@@ -220,7 +220,9 @@ def mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Unlike ``F.mse_loss`` (which warns and broadcasts), different shapes are an error here.
     """
     if pred.shape != target.shape:
-        raise ValueError(f"mse needs pred and target of the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
+        raise ValueError(
+            f"mse needs pred and target of the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}"
+        )
     return ((pred - target) ** 2).mean()
 
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from torchbook import training
 
 
 class CharVocab:
@@ -80,19 +82,6 @@ def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
 
 
-@torch.no_grad()
-def evaluate_lm(model: nn.Module, windows: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
-    """Mean :func:`lm_loss` of ``model`` (in eval mode) over fixed batches [(x (B, T), y (B, T)), ...]."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    total = torch.zeros((), device=device)
-    for x, y in windows:
-        total += lm_loss(model(x.to(device)), y.to(device))
-    model.train(was_training)
-    return (total / len(windows)).item()
-
-
 @dataclass(frozen=True)
 class LMConfig:
     """Settings of :func:`train_lm`; override by name: ``LMConfig(steps=100)``."""
@@ -114,21 +103,16 @@ class LMConfig:
 
 
 @dataclass
-class LMHistory:
-    """Losses at each evaluation: ``step``, mean training loss since the last one, validation
-    loss (nats per character), and the wall seconds of training so far."""
+class LMHistory(training.History):
+    """A ``training.History`` whose records are taken every ``eval_every`` steps, not per epoch.
+
+    ``step`` is the step of each record; ``train_loss`` the mean training loss since the last
+    record, ``val_loss`` the validation loss (nats per character), ``seconds`` the wall seconds
+    of training so far (cumulative); ``train_acc``/``val_acc`` stay empty.
+    ``torchbook.plot.history`` draws it against ``step``.
+    """
 
     step: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, list]:
-        """The history as a plain dict of lists."""
-        return asdict(self)
-
-    def __len__(self) -> int:
-        return len(self.step)
 
 
 def _lr_factor(step: int, cfg: LMConfig) -> float:
@@ -151,7 +135,10 @@ def train_lm(
 
     Every ``cfg.eval_every`` steps (and after the last) it records the validation loss on the
     same ``cfg.eval_batches`` windows of ``val_data``, drawn once from a generator seeded with 0,
-    so the points of the curve are comparable. Returns the :class:`LMHistory`.
+    so the points of the curve are comparable, with ``training.evaluate`` (the book's one
+    evaluation loop). This is a step-based loop, different from the epoch loop ``training.fit``:
+    each step draws fresh random windows, so there are no epochs to pass over. Returns the
+    :class:`LMHistory`.
     """
     device = torch.device(device)
     model.to(device)
@@ -180,7 +167,8 @@ def train_lm(
         if step % cfg.eval_every == 0 or step == cfg.steps:
             train_loss = (running / since).item()  # the one host sync per evaluation
             elapsed += time.perf_counter() - start
-            val_loss = evaluate_lm(model, val_windows)
+            val_loss, _ = training.evaluate(model, val_windows, lm_loss, device, metric=None)
+            model.train()
             history.step.append(step)
             history.train_loss.append(train_loss)
             history.val_loss.append(val_loss)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -11,10 +12,16 @@ from pathlib import Path
 
 import pytest
 
-SITE = Path(__file__).resolve().parents[2] / "_build" / "html"
+ROOT = Path(__file__).resolve().parents[2]
+SITE = Path(os.environ.get("TORCHBOOK_SITE", ROOT / "_build" / "html"))  # another build: TORCHBOOK_SITE=...
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -51,3 +58,35 @@ def browser():
         b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def pages(site: Path) -> list[str]:
+    """Every page of the site (paths relative to it), without the redirect at index.html."""
+    found = []
+    for p in sorted(site.rglob("*.html")):
+        rel = p.relative_to(site).as_posix()
+        if rel.split("/")[0] in ("_static", "_sources", "_images") or rel == "index.html":
+            continue
+        found.append(rel)
+    assert len(found) > 40, found
+    return found
+
+
+@pytest.fixture(scope="session")
+def offline(browser, server: str):
+    """A browser context in which every request that does not go to the local server fails."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+
+    def handle(route) -> None:
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", handle)
+    context.blocked = blocked  # type: ignore[attr-defined]
+    yield context
+    context.close()

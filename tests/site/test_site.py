@@ -92,7 +92,7 @@ def test_chapter_1_shows_its_outputs(browser, server: str) -> None:
     assert "What PyTorch is" in text
     assert "MulBackward0" in text  # the graph printed by an executed cell
     assert "symbolically traced variables cannot be used as inputs to control flow" in text
-    assert 'google.colab' not in text  # the Colab cell is removed from the site
+    assert "google.colab" not in text  # the Colab cell is removed from the site
     page.close()
 
 

@@ -3,9 +3,9 @@
 Boxes are rows ``(x1, y1, x2, y2)`` in pixels, corners top-left and bottom-right with
 ``x1 <= x2`` and ``y1 <= y2``, the convention of ``torchvision.ops``::
 
-    from torchbook import vision
-    iou = vision.box_iou(boxes_a, boxes_b)          # (N, M), in [0, 1]
-    keep = vision.nms(boxes, scores, iou_threshold=0.5)   # indices, highest score first
+    from torchbook import detection
+    iou = detection.box_iou(boxes_a, boxes_b)          # (N, M), in [0, 1]
+    keep = detection.nms(boxes, scores, iou_threshold=0.5)   # indices, highest score first
 
 Each function is written with plain tensor operations and tested against ``torchvision.ops``.
 """
