@@ -85,15 +85,20 @@ lint: venv
 	$(PY) -m ruff check code tests tools bench
 	$(PY) -m ruff format --check code tests tools bench
 
+# Two workers, one test file each (tests/test_broken_variants.py executes notebooks).
 unit: venv
-	$(PY) -m pytest tests --ignore=tests/site
+	$(PY) -m pytest tests --ignore=tests/site -n 2 --dist loadfile
 
 # Notebooks in parallel, one per worker (each kernel has one CPU thread: NB_ENV).
 NBVAL_WORKERS ?= 2
 nbval: venv
 	$(NB_ENV) TORCHBOOK_MODE=fast $(NBVAL) -n $(NBVAL_WORKERS) --dist loadfile $(or $(NB),chapters)
 
+# Internal links and #anchors of every page, by pytest-check-links (external URLs are not fetched:
+# CI has no internet); then the browser checks of tests/site.
 site: venv node
+	$(PY) -m pytest -q --check-links --check-anchors --links-ext html \
+		--check-links-ignore '^(https?|mailto|javascript|data):' $(SITE) --ignore=$(SITE)/_static
 	$(PY) -m pytest tests/site --ignore=tests/site/test_pdf.py
 
 # The whole book as one PDF: a single-page build printed by headless Chromium, then checked.

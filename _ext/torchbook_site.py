@@ -200,7 +200,11 @@ def _collect_citations(app: Any, doctree: nodes.document) -> None:
         if not keys:
             continue
         section = ref.parent
-        while section is not None and not isinstance(section, nodes.section):
+        # sphinx-exercise wraps each solution's body in a section whose id ("solution-content") repeats
+        # on the page: link to the enclosing real section instead
+        while section is not None and (
+            not isinstance(section, nodes.section) or any(i.endswith("-content") for i in section["ids"])
+        ):
             section = section.parent
         block = ref.parent
         while block is not None and not isinstance(block, (nodes.paragraph, nodes.list_item, nodes.term)):
