@@ -97,7 +97,7 @@ nbval: venv
 # Internal links and #anchors of every page, by pytest-check-links (external URLs are not fetched:
 # CI has no internet); then the browser checks of tests/site.
 site: venv node
-	$(PY) -m pytest -q --check-links --check-anchors --links-ext html \
+	$(PY) -m pytest -q -n 2 --check-links --check-anchors --links-ext html \
 		--check-links-ignore '^(https?|mailto|javascript|data):' $(SITE) --ignore=$(SITE)/_static
 	$(PY) -m pytest tests/site --ignore=tests/site/test_pdf.py
 
