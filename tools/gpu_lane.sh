@@ -29,8 +29,9 @@
 # machine; the H200 box has 16 cores and the GPU, so these are upper bounds for the CPU-bound pages):
 #   - full mode, all 29 pages one after another: 931 s (reports/cpu-full-lane.md, 2026-11-23);
 #     the longest page alone: 6.1 at 170 s, then 5.5 at 133 s and 5.4 at 126 s.
-#   - the plumbing of both calls in fast mode (GPU_LANE_MODE=fast GPU_LANE_DEVICE=cpu): see
-#     reports/gpu-lane-dryrun.md, written by `dryrun` (it runs both calls locally, in fast mode).
+#   - the plumbing of both calls in fast mode (`dryrun`: GPU_LANE_MODE=fast GPU_LANE_DEVICE=cpu, 2
+#     workers, 2026-12-02, 34 pages): call 1 177 s (26 pages, 613 cells, all pass), call 2 118 s
+#     (8 pages and the bench's rows a and b1), each returning the files listed above.
 # With 6 workers, call 1 (about 25 pages) and call 2's pages are each bounded by their longest page
 # plus setup (about 1 minute: wheels, data preparation); the benchmark is sized to about 4 minutes
 # (--epochs 2, 3 speed runs, 3 airbench94 runs).
@@ -165,12 +166,19 @@ call() {  # $1 = 1 or 2: the pages of that call under nbval; device pages execut
 
 dryrun() {  # both calls here, fast mode, CPU: checks the plumbing and times it
   local out=/tmp/gpu-lane-dryrun t0=$SECONDS status=0
+  # the calls execute DEVICE_PAGES in place (on the runner that is a copy): here they are restored after
+  # shellcheck disable=SC2086
+  if [ -n "$(git status --porcelain -- $DEVICE_PAGES)" ]; then
+    echo "dryrun rewrites $DEVICE_PAGES in place: commit or stash their changes first" >&2; return 2
+  fi
   rm -rf "$out"
   for c in 1 2; do
     OUT="$out" GPU_LANE_DEVICE=cpu GPU_LANE_MODE=fast GPU_LANE_WORKERS=2 GPU_LANE_DATA=/tmp/gpu-lane-dryrun-data \
       PYTHON="${PYTHON}" bash "$0" call "$c" >/dev/null 2>&1 || status=$?
     echo "call $c: $((SECONDS - t0)) s (status $status); files: $(ls "$out" | tr '\n' ' ')"
   done
+  # shellcheck disable=SC2086
+  git checkout -- $DEVICE_PAGES
   return $status
 }
 
