@@ -43,19 +43,20 @@ def tiny_cifar_loader(n: int = 32, batch: int = 16, channels_last: bool = False)
     )
 
 
+def fit_tiny_linear(loader: fast.DeviceLoader, model: nn.Module | None = None, **options):
+    """Two epochs of SGD (lr 0.1) on the tiny problem, validated on the same loader: (model, history)."""
+    model = model if model is not None else nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    cfg = training.TrainConfig(epochs=2)
+    return model, training.fit(model, loader, nn.CrossEntropyLoss(), optimizer, cfg, val_loader=loader, **options)
+
+
 def test_fit_trains_a_tiny_model_through_the_device_loader():
     torch.manual_seed(0)
     loader = fast.DeviceLoader(*tiny_problem(), 32, (0.5,), (0.25,), shuffle=True)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
     before = training.evaluate(model, loader, nn.CrossEntropyLoss())
-    history = training.fit(
-        model,
-        loader,
-        nn.CrossEntropyLoss(),
-        torch.optim.SGD(model.parameters(), lr=0.1),
-        training.TrainConfig(epochs=2),
-        val_loader=loader,
-    )
+    _, history = fit_tiny_linear(loader, model)
     assert history.val_loss[-1] < before[0] and history.val_acc[-1] > 0.9
 
 
@@ -86,15 +87,7 @@ def test_one_read_back_per_pass(monkeypatch):
     loader = fast.DeviceLoader(
         *tiny_problem(128), 16, (0.5,), (0.25,), shuffle=True, augment=fast.Augment(crop_padding=1, flip=True)
     )
-    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
-    training.fit(
-        model,
-        loader,
-        nn.CrossEntropyLoss(),
-        torch.optim.SGD(model.parameters(), lr=0.1),
-        training.TrainConfig(epochs=2),
-        val_loader=loader,
-    )
+    fit_tiny_linear(loader)
     assert calls == ["tolist"] * 4  # 2 epochs x (training pass, validation pass)
 
 
@@ -165,16 +158,7 @@ def test_compile_reduce_overhead_marks_every_step(monkeypatch):
     monkeypatch.setattr(torch.compiler, "cudagraph_mark_step_begin", lambda: marks.append(1))
     torch.manual_seed(0)
     loader = fast.DeviceLoader(*tiny_problem(64), 16, (0.5,), (0.25,), drop_last=True)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
-    history = training.fit(
-        model,
-        loader,
-        nn.CrossEntropyLoss(),
-        torch.optim.SGD(model.parameters(), lr=0.1),
-        training.TrainConfig(epochs=2),
-        val_loader=loader,
-        compile_mode="reduce-overhead",
-    )
+    _, history = fit_tiny_linear(loader, compile_mode="reduce-overhead")
     assert modes == ["reduce-overhead"] and len(marks) == 2 * (4 + 4)  # every training and validation step
     assert history.train_loss[-1] < history.train_loss[0]
 
