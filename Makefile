@@ -23,12 +23,13 @@ NBVAL := $(PY) -m pytest --nbval  # nbval's settings: addopts in pyproject.toml
 MODE ?= full
 NB ?=
 
-.PHONY: book test venv node sysdeps data lint unit nbval build site pdf execute test-gpu clean help
+.PHONY: book test venv node sysdeps data lint unit i18n nbval build build-en build-zh catalogs site pdf execute test-gpu clean help
 
 help:
-	@echo "make book      build the book and print where to open it"
+	@echo "make book      build the book (English and 中文) and print where to open it"
 	@echo "make test      run every test: lint, unit, notebooks (nbval, fast mode), build, built site"
 	@echo "make pdf       the whole book as one PDF in _build/pdf/book.pdf (and its test)"
+	@echo "make catalogs  after editing English text: update the zh catalogs and zh notebooks"
 	@echo "make execute   execute notebooks in place (MODE=full|fast, NB=path to choose one)"
 	@echo "make test-gpu  nbval in full mode on a CUDA machine, with a report in reports/"
 
@@ -43,10 +44,15 @@ $(VENV)/.installed: requirements.txt code/pyproject.toml
 # Debian packages the tests need: Chromium for the site checks, npm for the site's browser
 # assets, Noto CJK for the Chinese in screenshots and the PDF, Fashion-MNIST (exact copy).
 sysdeps:
-	@if ! command -v chromium >/dev/null || ! command -v npm >/dev/null || [ ! -d /usr/share/fonts/opentype/noto ] \
-			|| [ ! -d /usr/share/datasets/fashion-mnist ]; then \
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	[ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
+	[ -d /usr/share/datasets/fashion-mnist ] || missing="$$missing dataset-fashion-mnist"; \
+	if [ -n "$$missing" ]; then \
+		echo "apt-get install:$$missing"; \
 		$(SUDO) apt-get update -q && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium npm fonts-noto-cjk dataset-fashion-mnist; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
 # The site's browser assets from npm (package.json): MathJax, which the site serves itself
@@ -65,25 +71,45 @@ data: venv
 	fi
 
 # ----------------------------------------------------------------------------- the book
+# Both editions, side by side (one core each): _build/html/en/, _build/html/zh/ (the same
+# notebooks, the prose from locales/zh_CN), and _build/html/index.html to choose between them.
 build: venv node
-	$(JB) build . -W --keep-going
+	$(MAKE) --no-print-directory -j2 build-en build-zh
+	$(PY) -c 'import sys; sys.path.insert(0, "tools"); import book; print(book.write_chooser())'
+
+build-en build-zh: build-%: venv node
+	$(PY) tools/book.py html $*
 
 book: build
 	@echo
 	@echo "The book is built. Open it in a browser:"
-	@echo "  file://$(CURDIR)/$(SITE)/index.html"
+	@echo "  English:  file://$(CURDIR)/$(SITE)/en/intro.html"
+	@echo "  中文版:   file://$(CURDIR)/$(SITE)/zh/intro.html"
+	@echo "  (both, to choose: file://$(CURDIR)/$(SITE)/index.html)"
 	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] || [ "$$(uname)" = Darwin ]; then \
 		$(PY) -m webbrowser -t "file://$(CURDIR)/$(SITE)/index.html" >/dev/null 2>&1 || true; \
 	fi
 
+# The Chinese edition's catalogs after an English edit: new strings enter untranslated, edited
+# ones fuzzy (translate them: CONTRIBUTING.md), then regenerate the zh notebooks.
+catalogs: venv
+	$(PY) tools/i18n.py extract
+	$(PY) tools/i18n.py notebooks
+
 # ----------------------------------------------------------------------------- tests
-test: venv sysdeps data lint unit nbval build site
+test: venv sysdeps data lint unit i18n nbval build site
 	@echo "make test: all lanes passed"
 
 # ruff (configured in pyproject.toml [tool.ruff]): lint and formatting of the Python code
 lint: venv
 	$(PY) -m ruff check code tests tools bench
 	$(PY) -m ruff format --check code tests tools bench
+
+# The Chinese edition: every string of the current sources translated (fuzzy counts as not),
+# each translation consistent with its English, the zh notebooks generated from both.
+i18n: venv
+	$(PY) tools/i18n.py check --current
+	$(PY) tools/i18n.py notebooks --check
 
 # Two workers, one test file each (tests/test_broken_variants.py executes notebooks).
 unit: venv
@@ -94,12 +120,14 @@ NBVAL_WORKERS ?= 2
 nbval: venv
 	$(NB_ENV) TORCHBOOK_MODE=fast $(NBVAL) -n $(NBVAL_WORKERS) --dist loadfile $(or $(NB),chapters)
 
-# Internal links and #anchors of every page, by pytest-check-links (external URLs are not fetched:
-# CI has no internet); then the browser checks of tests/site.
+# Internal links and #anchors of every English page and of the page that chooses the edition, by
+# pytest-check-links (external URLs are not fetched: CI has no internet; the zh pages have the same
+# links, and their language switches are checked by tests/site/test_editions.py); then the
+# browser checks of tests/site, one file per worker.
 site: venv node
 	$(PY) -m pytest -q -n 2 --check-links --check-anchors --links-ext html \
-		--check-links-ignore '^(https?|mailto|javascript|data):' $(SITE) --ignore=$(SITE)/_static
-	$(PY) -m pytest tests/site --ignore=tests/site/test_pdf.py
+		--check-links-ignore '^(https?|mailto|javascript|data):' $(SITE)/en $(SITE)/index.html --ignore=$(SITE)/en/_static
+	$(PY) -m pytest tests/site --ignore=tests/site/test_pdf.py -n 2 --dist loadfile
 
 # The whole book as one PDF: a single-page build printed by headless Chromium, then checked.
 pdf: venv node

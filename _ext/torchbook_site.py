@@ -17,6 +17,10 @@
 - Sphinx 7.4 adds the inline setup scripts of sphinx-thebe and sphinx-togglebutton twice to
   every page; keep the first copy of each (the second ``const THEBE_JS_URL`` is a JS error).
 - pydata-sphinx-theme needs a default colour mode: default to light.
+- Two editions (issue 11): the zh edition is the same sources built with ``language=zh_CN`` and
+  the catalogs in ``locales/`` (tools/book.py). Every page links to the same page of the other
+  edition; a translated paragraph keeps its glued values; the parts' captions are translated; the strings this extension writes itself are in
+  ``ZH``; the zh download button gives the zh notebook (tools/i18n.py notebooks).
 """
 
 from __future__ import annotations
@@ -59,6 +63,203 @@ def _dedupe_scripts(app: Any, pagename: str, templatename: str, context: dict, d
     scripts[:] = unique
 
 
+# ----------------------------------------------------------------------------- two editions
+EDITIONS = {"en": "en", "zh_CN": "zh"}  # Sphinx language -> folder of the edition in _build/html
+SWITCH = {"en": ("zh_CN", "中文", "zh-CN", "阅读本页的中文版"), "zh_CN": ("en", "English", "en", "Read this page in English")}
+ZH = {  # the strings this extension writes into pages, in the zh edition
+    "Verification": "验证记录",
+    "Verified:": "验证：",
+    "this page has no code; its text, links and references are checked by every build of the site.":
+        "本页没有代码；它的文字、链接和参考文献在每次构建网站时都会检查。",
+    "this page's outputs were produced and compared cell by cell (nbval) by":
+        "本页的输出由以下运行产生，并逐个单元格比对（nbval）：",
+    "not yet run on this page.": "尚未在本页运行。",
+    "No lane report is committed yet.": "尚未提交任何运行报告。",
+    "CPU lane": "CPU 运行",
+    "GPU lane": "GPU 运行",
+    "mode": "模式",
+    "cells": "个单元格",
+    "pass": "通过",
+    "This page's notebook changed after this lane run; its outputs are checked again by the next one.":
+        "本页的笔记本在这次运行之后有改动；下一次运行会重新检查它的输出。",
+    "Source article": "源文章",
+    "Cited in": "引用处",
+    "No page cites a source article.": "没有页面引用源文章。",
+    "article": "文章",
+    "Every place the book quotes or corrects article": "本书引用或更正文章的每一处：文章",
+    "Show or hide the pages of this part": "显示或隐藏这一部分的页面",
+    "Colour mode: light, dark or system": "颜色模式：浅色、深色或跟随系统",
+}
+
+
+# The theme's strings that its zh_CN catalogs lack (attribute values and button texts), and the
+# citation labels of the source articles (the bibliography's data is English).
+ZH_UI = {
+    "Main": "主导航",
+    "Toggle primary sidebar": "显示或隐藏目录侧边栏",
+    "Toggle secondary sidebar": "显示或隐藏本页目录",
+    "Source repositories": "源代码仓库",
+    "Repository": "代码仓库",
+    "Open issue": "提交问题",
+    "Color mode": "颜色模式",
+    "System Settings": "跟随系统设置",
+    "Launch interactive content": "启动可交互的笔记本",
+    "Launch on Binder": "在 Binder 上启动",
+    "Launch on Colab": "在 Colab 上启动",
+    "Page": "页面",
+    "Link to this heading": "链接到此标题",
+    "Link to this definition": "链接到此定义",
+    "Link to this image": "链接到此图片",
+    "Link to this table": "链接到此表格",
+    "Link to this equation": "链接到此公式",
+    "© Copyright 2026.": "© 版权所有 2026。",
+}
+
+
+def localize_ui(body: str) -> str:
+    """The zh edition's page with the strings of ``ZH_UI`` in Chinese, and "Source article 002,
+    n.d." citation labels as "文章 002"."""
+    for en, zh in ZH_UI.items():
+        body = body.replace(f'="{en}"', f'="{zh}"').replace(f">{en}<", f">{zh}<")
+    return re.sub(r"Source article (\d{3}), n\.d\.", r"文章 \1", body)
+
+
+def is_zh(language: str | None) -> bool:
+    return (language or "en").startswith("zh")
+
+
+def tr(language: str | None, text: str) -> str:
+    """``text`` in the edition's language (the strings of ``ZH``)."""
+    return ZH.get(text, text) if is_zh(language) else text
+
+
+def _language_switch(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """The link to the same page in the other edition (template ``language-switch.html``)."""
+    lang = app.config.language or "en"
+    other, label, hreflang, title = SWITCH["zh_CN" if is_zh(lang) else "en"]
+    depth = pagename.count("/")
+    context["tb_switch"] = {"href": "../" * (depth + 1) + f"{EDITIONS[other]}/{pagename}.html",
+                            "label": label, "lang": hreflang, "title": title}
+
+
+def _glue_in_translations() -> None:
+    """Sphinx parses each translated paragraph as a small document of its own, which lacks the
+    notebook's glue data: myst-nb's parser keeps its renderer on the notebook's document only
+    while it parses (``document["nb_renderer"]``); remember it for the page, and let a glue role
+    of a translated paragraph use it."""
+    from myst_nb import sphinx_
+    from myst_nb.ext.glue import directives, roles, utils
+
+    if getattr(sphinx_.Parser.parse, "tb_patched", False):
+        return
+    parse, original = sphinx_.Parser.parse, utils.retrieve_glue_data
+
+    class Attributes(dict):
+        env: Any = None
+
+        def __setitem__(self, key: str, value: Any) -> None:
+            if key == "nb_renderer" and self.env is not None:
+                self.env.temp_data["tb_nb_renderer"] = value
+            super().__setitem__(key, value)
+
+    def keep_renderer(self: Any, inputstring: str, document: nodes.document) -> None:
+        attributes = Attributes(document.attributes)
+        attributes.env = getattr(document.settings, "env", None) or self.env
+        document.attributes = attributes
+        try:
+            return parse(self, inputstring, document)
+        finally:
+            document.attributes = dict(attributes)  # a plain dict again: the doctree is pickled
+
+    def retrieve(document: Any, key: str) -> Any:
+        if "nb_renderer" not in document:
+            env = getattr(document.settings, "env", None)
+            renderer = env.temp_data.get("tb_nb_renderer") if env is not None else None
+            if renderer is not None and str(document.get("source") or "").endswith("<translated>"):
+                document["nb_renderer"] = renderer
+                try:
+                    return original(document, key)
+                finally:  # the translated nodes keep a reference to this document: pickled with the page
+                    del document["nb_renderer"]
+        return original(document, key)
+
+    keep_renderer.tb_patched = True  # type: ignore[attr-defined]
+    sphinx_.Parser.parse = keep_renderer
+    for module in (utils, roles, directives):
+        module.retrieve_glue_data = retrieve
+
+
+def _catalog(env: Any, config: Any, docname: str) -> dict[str, str]:
+    """The translations of one page, as Sphinx's Locale transform reads them."""
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    domain = docname_to_domain(docname, config.gettext_compact)
+    dirs = [os.path.join(env.srcdir, d) for d in config.locale_dirs]
+    catalog, has = init_locale(dirs, config.language, domain)
+    table: dict[str, str] = {}
+    while has and catalog is not None:  # the catalog and its fallbacks
+        table = {**getattr(catalog, "_catalog", {}), **table}
+        catalog = getattr(catalog, "_fallback", None)
+    return table
+
+
+def _transforms() -> list[type]:
+    from sphinx import addnodes
+    from sphinx.transforms import SphinxTransform
+
+    class PrepareMessages(SphinxTransform):
+        """Before the catalogs are extracted or applied: a paragraph that MyST left without a
+        source (the cells of a table inside a directive) takes its table's, else Sphinx treats it
+        as a built-in message and never translates it; display maths stays out of the catalogs
+        (TeX is the same in every language)."""
+
+        default_priority = 5
+
+        def apply(self, **kwargs: Any) -> None:
+            for para in self.document.findall(nodes.paragraph):
+                if not para.source:
+                    for a in _ancestors(para, None):
+                        if a is not None and getattr(a, "source", None):
+                            para.source, para.line = a.source, para.line or a.line
+                            break
+            for node in self.document.findall(nodes.math_block):
+                node["translatable"] = False
+
+    class TranslateTocCaptions(SphinxTransform):
+        """The parts' captions come from _toc.yml (sphinx-external-toc inserts the toctrees after
+        Sphinx translated the page): translate them from the root page's catalog."""
+
+        default_priority = 101  # after sphinx_external_toc's InsertToctrees (100)
+
+        def apply(self, **kwargs: Any) -> None:
+            if not is_zh(self.config.language):
+                return
+            toctrees = list(self.document.findall(addnodes.toctree))
+            if not toctrees:
+                return
+            table = _catalog(self.env, self.config, self.env.docname)
+            for toctree in toctrees:
+                caption = toctree.get("caption")
+                if caption and table.get(caption):
+                    toctree["caption"] = table[caption]
+
+    return [PrepareMessages, TranslateTocCaptions]
+
+
+def _zh_notebooks(app: Any, exception: Exception | None) -> None:
+    """The zh edition's download button gives the zh notebook, generated from the source notebook
+    and the catalogs (tools/i18n.py notebooks), not the English source Sphinx copied."""
+    if exception is not None or app.builder.format != "html" or not is_zh(app.config.language):
+        return
+    generated = ROOT / "locales" / app.config.language / "notebooks"
+    for page in Path(app.outdir, "_sources").rglob("*.ipynb"):
+        zh = generated / page.relative_to(Path(app.outdir, "_sources"))
+        if not zh.is_file():
+            raise RuntimeError(f"No zh notebook {zh.relative_to(ROOT)}: run `python tools/i18n.py notebooks`.")
+        shutil.copy2(zh, page)
+
+
 # ----------------------------------------------------------------------------- configuration
 def glossary_chinese_terms(glossary: Path = ROOT / "glossary.md") -> list[str]:
     """The Chinese term of every glossary entry: the Han characters that open its definition."""
@@ -82,11 +283,15 @@ def _configure(app: Any, config: Any) -> None:
     config.mathjax_path = "mathjax/tex-chtml.js"
     # Chinese search: jieba, with the glossary's Chinese terms as words of their own.
     config.html_search_language = "zh"
-    userdict = Path(app.doctreedir).parent / "jieba-userdict.txt"
+    userdict = Path(app.doctreedir) / "jieba-userdict.txt"  # one per edition: they build side by side
     userdict.parent.mkdir(parents=True, exist_ok=True)
     userdict.write_text("".join(f"{t} 100000\n" for t in glossary_chinese_terms()), encoding="utf-8")
     config.html_search_options = {**(config.html_search_options or {}), "dict": str(userdict)}
     config.numfig = True
+    # every page's header ends with the link to the same page in the other edition
+    theme = dict(config.html_theme_options or {})
+    theme["article_header_end"] = ["article-header-buttons.html", "language-switch.html"]
+    config.html_theme_options = theme
 
 
 def _copy_mathjax(app: Any, exception: Exception | None) -> None:
@@ -284,6 +489,7 @@ def _doc_order(env: Any) -> list[str]:
 
 def _fill_citations(app: Any, doctree: nodes.document, docname: str) -> None:
     env = app.env
+    lang = app.config.language
     store = env.__dict__.get("tb_source_cites", {})
     for placeholder in list(doctree.findall(source_citations)):
         keys = sorted({k for places in store.values() for p in places for k in p["keys"]})
@@ -291,7 +497,7 @@ def _fill_citations(app: Any, doctree: nodes.document, docname: str) -> None:
         for key in keys:
             box = nodes.container(ids=[key], classes=["tb-source-citations"])
             number = key[len("source"):]
-            box += nodes.rubric("", f"Source article {number}")
+            box += nodes.rubric("", f"{tr(lang, 'Source article')} {number}")
             items = nodes.bullet_list()
             count = 0
             for doc in _doc_order(env):
@@ -311,10 +517,11 @@ def _fill_citations(app: Any, doctree: nodes.document, docname: str) -> None:
                     for kind, value in pieces:
                         para += nodes.math(value, value) if kind == "math" else nodes.Text(value)
                     items += nodes.list_item("", para)
-            box += nodes.paragraph("", f"Cited in {count} place{'s' if count != 1 else ''}:")
+            box += nodes.paragraph("", f"{tr(lang, 'Cited in')} {count} 处：" if is_zh(lang)
+                                   else f"Cited in {count} place{'s' if count != 1 else ''}:")
             box += items
             out.append(box)
-        placeholder.replace_self(out or [nodes.paragraph("", "No page cites a source article.")])
+        placeholder.replace_self(out or [nodes.paragraph("", tr(lang, "No page cites a source article."))])
         # The quoted sentences may hold maths: Sphinx then adds MathJax to this page too.
         app.env.get_domain("math").data.setdefault("has_equations", {})[docname] = True
     # The references page: every source article's entry links to its list.
@@ -327,7 +534,7 @@ def _fill_citations(app: Any, doctree: nodes.document, docname: str) -> None:
                 cit["classes"].append("tb-cited-in")
                 uri = app.builder.get_relative_uri(docname, CITATIONS_DOC) + f"#source{m.group(1)}"
                 para = nodes.paragraph(classes=["tb-cited-in-link"])
-                para += nodes.reference("", f"Every place the book quotes or corrects article {m.group(1)}",
+                para += nodes.reference("", f"{tr(lang, 'Every place the book quotes or corrects article')} {m.group(1)}",
                                         refuri=uri, internal=True)
                 cit += para
 
@@ -383,38 +590,45 @@ def load_lanes(root: Path = ROOT) -> list[dict[str, Any]]:
     return lanes
 
 
-def stamp_html(source: str, lanes: list[dict[str, Any]], root: Path = ROOT) -> str:
-    """The stamp of one page (source: its path relative to the book, e.g. chapters/.../x.ipynb)."""
+def stamp_html(source: str, lanes: list[dict[str, Any]], root: Path = ROOT, language: str = "en") -> str:
+    """The stamp of one page (source: its path relative to the book, e.g. chapters/.../x.ipynb),
+    in the edition's language."""
+
+    def t(text: str) -> str:
+        return tr(language, text)
+
     if not source.endswith(".ipynb"):
-        return ('<aside class="tb-verified" aria-label="Verification">'
-                "<p><strong>Verified:</strong> this page has no code; its text, links and references "
-                "are checked by every build of the site.</p></aside>")
+        return (f'<aside class="tb-verified" aria-label="{t("Verification")}">'
+                f"<p><strong>{t('Verified:')}</strong> "
+                f"{t('this page has no code; its text, links and references are checked by every build of the site.')}"
+                "</p></aside>")
     lines = []
     for lane in lanes:
         row = lane["rows"].get(source)
         if row is None:
-            lines.append(f"<li>{lane['label']}: not yet run on this page.</li>")
+            lines.append(f"<li>{t(lane['label'])}: {t('not yet run on this page.')}</li>")
             continue
         hw = lane["hardware"]
         ok = int(row.get("failed", 0)) == 0
-        result = "pass" if ok else f"FAIL ({row.get('failed')} cells)"
-        text = (f"{html.escape(lane['label'])}: {html.escape(str(lane['date'] or 'undated'))}, "
+        result = t("pass") if ok else f"FAIL ({row.get('failed')} {t('cells')})"
+        text = (f"{html.escape(t(lane['label']))}: {html.escape(str(lane['date'] or 'undated'))}, "
                 f"{html.escape(str(hw.get('device', '?')))}, torch {html.escape(str(hw.get('torch', '?')))}, "
-                f"{html.escape(str(lane['mode']))} mode, {float(row.get('seconds', 0)):.0f} s, "
-                f"{int(row.get('cells', 0))} cells, <strong>{result}</strong>")
+                f"{html.escape(str(lane['mode']))} {t('mode')}, {float(row.get('seconds', 0)):.0f} s, "
+                f"{int(row.get('cells', 0))} {t('cells')}, <strong>{result}</strong>")
         stale = None
         if row.get("source_sha256") and (root / source).is_file():
             stale = row["source_sha256"] != notebook_hash(root / source)
         elif lane["changed_after"] is not None:
             stale = source in lane["changed_after"]
         if stale:
-            text += ('. <span class="tb-stale">This page\'s notebook changed after this lane run; '
-                     "its outputs are checked again by the next one.</span>")
+            text += ('. <span class="tb-stale">'
+                     + t("This page's notebook changed after this lane run; its outputs are checked again by the next one.")
+                     + "</span>")
         lines.append(f"<li>{text}</li>")
     if not lanes:
-        lines.append("<li>No lane report is committed yet.</li>")
-    return ('<aside class="tb-verified" aria-label="Verification"><p><strong>Verified:</strong> this '
-            "page's outputs were produced and compared cell by cell (nbval) by</p><ul>"
+        lines.append(f"<li>{t('No lane report is committed yet.')}</li>")
+    return (f'<aside class="tb-verified" aria-label="{t("Verification")}"><p><strong>{t("Verified:")}</strong> '
+            + t("this page's outputs were produced and compared cell by cell (nbval) by") + "</p><ul>"
             + "".join(lines) + "</ul></aside>")
 
 
@@ -437,7 +651,7 @@ def _add_stamp(app: Any, pagename: str, templatename: str, context: dict, doctre
         app.tb_lanes = load_lanes()
     source = app.env.doc2path(pagename, base=False)
     source = os.path.relpath(source, app.srcdir) if os.path.isabs(str(source)) else str(source)
-    context["body"] += stamp_html(str(source).replace(os.sep, "/"), app.tb_lanes)
+    context["body"] += stamp_html(str(source).replace(os.sep, "/"), app.tb_lanes, language=app.config.language)
 
 
 # ----------------------------------------------------------------------------- HTML post-processing
@@ -479,21 +693,21 @@ def mark_chinese(body: str) -> str:
     return "".join(out)
 
 
-def postprocess_html(text: str) -> str:
-    """All fixes to one written page."""
+def postprocess_html(text: str, language: str = "en") -> str:
+    """All fixes to one written page (in the zh edition the whole page is ``lang="zh-CN"``)."""
     head, sep, body = text.partition("<body")
     if not sep:
         return text
     # Sidebar arrows (<summary> holding only an icon) get a name.
     body = re.sub(r'<summary>(\s*<span class="toctree-toggle"[^>]*>)',
-                  r'<summary aria-label="Show or hide the pages of this part">\1', body)
+                  rf'<summary aria-label="{tr(language, "Show or hide the pages of this part")}">\1', body)
     # A button's accessible name must contain its visible text.
-    body = body.replace('title="Search" aria-label="Search"', 'title="Search"')
+    body = re.sub(r'(<button class="btn search-button-field[^"]*" title="([^"]*)") aria-label="\2"', r"\1", body)
     body = re.sub(r'(<button class="btn btn-sm nav-link pst-navbar-icon theme-switch-button[^"]*") aria-label="Color mode"',
-                  r'\1 aria-label="Colour mode: light, dark or system"', body)
+                  rf'\1 aria-label="{tr(language, "Colour mode: light, dark or system")}"', body)
     # The bibliography is a list of citations whose children are not list items.
     body = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
-    return head + sep + mark_chinese(body)
+    return head + sep + (localize_ui(body) if is_zh(language) else mark_chinese(body))
 
 
 def _postprocess_site(app: Any, exception: Exception | None) -> None:
@@ -503,7 +717,7 @@ def _postprocess_site(app: Any, exception: Exception | None) -> None:
         if "_static" in page.relative_to(app.outdir).parts:
             continue
         text = page.read_text(encoding="utf-8")
-        new = postprocess_html(text)
+        new = postprocess_html(text, app.config.language)
         if new != text:
             page.write_text(new, encoding="utf-8")
 
@@ -536,6 +750,11 @@ def _singlehtml_like_html(app: Any) -> None:
 def setup(app: Any) -> dict[str, Any]:
     _register_bib_style()
     _chinese_search_language()
+    _glue_in_translations()
+    for transform in _transforms():
+        app.add_transform(transform)
+    app.connect("html-page-context", _language_switch)
+    app.connect("build-finished", _zh_notebooks)
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _singlehtml_like_html)
     app.connect("env-get-updated", _number_exercises_per_page, priority=900)  # after Sphinx numbers

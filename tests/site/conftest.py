@@ -1,4 +1,5 @@
-"""Fixtures for checks of the built site: its folder, a local HTTP server, a headless Chromium."""
+"""Fixtures for checks of the built site: its two editions (``_build/html/en`` and ``zh``), a local
+HTTP server of both, a headless Chromium."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SITE = Path(os.environ.get("TORCHBOOK_SITE", ROOT / "_build" / "html"))  # another build: TORCHBOOK_SITE=...
+BOOK = Path(os.environ.get("TORCHBOOK_SITE", ROOT / "_build" / "html"))  # another build: TORCHBOOK_SITE=...
+SITE = BOOK / "en"
+ZH_SITE = BOOK / "zh"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -33,18 +36,37 @@ def site() -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(site: Path) -> Iterator[str]:
-    """Serve the site on 127.0.0.1 (the search index needs HTTP, not file://)."""
+def zh_site() -> Path:
+    if not (ZH_SITE / "index.html").is_file():
+        pytest.fail(f"No built zh edition in {ZH_SITE}: run `make build` first.")
+    return ZH_SITE
+
+
+@pytest.fixture(scope="session")
+def root_server(site: Path) -> Iterator[str]:
+    """Serve both editions on 127.0.0.1 (the search index needs HTTP, not file://)."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(BOOK)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def server(root_server: str) -> str:
+    """The English edition's address."""
+    return f"{root_server}/en"
+
+
+@pytest.fixture(scope="session")
+def zh_server(root_server: str, zh_site: Path) -> str:
+    """The Chinese edition's address."""
+    return f"{root_server}/zh"
 
 
 @pytest.fixture(scope="session")
@@ -60,9 +82,8 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="session")
-def pages(site: Path) -> list[str]:
-    """Every page of the site (paths relative to it), without the redirect at index.html."""
+def site_pages(site: Path) -> list[str]:
+    """Every page of one edition (paths relative to it), without the redirect at index.html."""
     found = []
     for p in sorted(site.rglob("*.html")):
         rel = p.relative_to(site).as_posix()
@@ -74,13 +95,23 @@ def pages(site: Path) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def offline(browser, server: str):
+def pages(site: Path) -> list[str]:
+    return site_pages(site)
+
+
+@pytest.fixture(scope="session")
+def zh_pages(zh_site: Path) -> list[str]:
+    return site_pages(zh_site)
+
+
+@pytest.fixture(scope="session")
+def offline(browser, root_server: str):
     """A browser context in which every request that does not go to the local server fails."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     blocked: list[str] = []
 
     def handle(route) -> None:
-        if route.request.url.startswith(server):
+        if route.request.url.startswith(root_server):
             route.continue_()
         else:
             blocked.append(route.request.url)
