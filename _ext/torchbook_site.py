@@ -207,6 +207,7 @@ def _catalog(env: Any, config: Any, docname: str) -> dict[str, str]:
 def _transforms() -> list[type]:
     from sphinx import addnodes
     from sphinx.transforms import SphinxTransform
+    from sphinx.util.nodes import extract_messages
 
     class PrepareMessages(SphinxTransform):
         """Before the catalogs are extracted or applied: a paragraph that MyST left without a
@@ -244,7 +245,24 @@ def _transforms() -> list[type]:
                 if caption and table.get(caption):
                     toctree["caption"] = table[caption]
 
-    return [PrepareMessages, TranslateTocCaptions]
+    class TranslationsApplied(SphinxTransform):
+        """Right after Sphinx's Locale transform: a string whose catalog has a translation that
+        Sphinx could not use (a translation that parses as another kind of block, e.g. "1. 背景介绍"
+        as a list) stays English on the page: a warning, so an error under -W."""
+
+        default_priority = 21  # sphinx.transforms.i18n.Locale is 20
+
+        def apply(self, **kwargs: Any) -> None:
+            if not is_zh(self.config.language) or str(self.document.get("source") or "").endswith("<translated>"):
+                return
+            table = _catalog(self.env, self.config, self.env.docname)
+            for node, msg in extract_messages(self.document):
+                if not node.get("translated") and table.get(msg) and table[msg] != msg:
+                    LOG.warning("the translation of %r was not applied (Sphinx parsed it as another kind of "
+                                "block than its English): %r", msg[:60], table[msg][:60],
+                                location=node, type="torchbook", subtype="translation")
+
+    return [PrepareMessages, TranslationsApplied, TranslateTocCaptions]
 
 
 def _zh_notebooks(app: Any, exception: Exception | None) -> None:

@@ -107,6 +107,9 @@ def problems(msgid: str, msgstr: str) -> list[str]:
         found.append("no Chinese in the translation of an English sentence")
     if msgstr.count("**") != msgid.count("**"):
         found.append("bold markers (**) differ")
+    if re.match(r"(\d+[.)]|[-*+>]|#{1,6})(\s|$)", msgstr):
+        # Sphinx parses a translation as a Markdown block of its own: "1. 背景介绍" would become a list
+        found.append("starts like a list, quote or heading: escape it (e.g. '1\\. 背景介绍')")
     return found
 
 
