@@ -45,11 +45,18 @@ def main(argv: list[str]) -> int:
         # Close every collapsed block so the printed book shows it (hidden code, solutions).
         page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
         page.emulate_media(media="print")
-        page.pdf(path=str(out), format="A4", print_background=True, outline=True, tagged=True,
-                 margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-                 display_header_footer=True, header_template="<span></span>",
-                 footer_template='<div style="font-size:8px;width:100%;text-align:center">'
-                                 '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+        page.pdf(
+            path=str(out),
+            format="A4",
+            print_background=True,
+            outline=True,
+            tagged=True,
+            margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
+            display_header_footer=True,
+            header_template="<span></span>",
+            footer_template='<div style="font-size:8px;width:100%;text-align:center">'
+            '<span class="pageNumber"></span> / <span class="totalPages"></span></div>',
+        )
         browser.close()
     httpd.shutdown()
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")

@@ -65,14 +65,15 @@ def _dedupe_scripts(app: Any, pagename: str, templatename: str, context: dict, d
 
 # ----------------------------------------------------------------------------- two editions
 EDITIONS = {"en": "en", "zh_CN": "zh"}  # Sphinx language -> folder of the edition in _build/html
-SWITCH = {"en": ("zh_CN", "中文", "zh-CN", "阅读本页的中文版"), "zh_CN": ("en", "English", "en", "Read this page in English")}
+SWITCH = {
+    "en": ("zh_CN", "中文", "zh-CN", "阅读本页的中文版"),
+    "zh_CN": ("en", "English", "en", "Read this page in English"),
+}
 ZH = {  # the strings this extension writes into pages, in the zh edition
     "Verification": "验证记录",
     "Verified:": "验证：",
-    "this page has no code; its text, links and references are checked by every build of the site.":
-        "本页没有代码；它的文字、链接和参考文献在每次构建网站时都会检查。",
-    "this page's outputs were produced and compared cell by cell (nbval) by":
-        "本页的输出由以下运行产生，并逐个单元格比对（nbval）：",
+    "this page has no code; its text, links and references are checked by every build of the site.": "本页没有代码；它的文字、链接和参考文献在每次构建网站时都会检查。",
+    "this page's outputs were produced and compared cell by cell (nbval) by": "本页的输出由以下运行产生，并逐个单元格比对（nbval）：",
     "not yet run on this page.": "尚未在本页运行。",
     "No lane report is committed yet.": "尚未提交任何运行报告。",
     "CPU lane": "CPU 运行",
@@ -80,8 +81,7 @@ ZH = {  # the strings this extension writes into pages, in the zh edition
     "mode": "模式",
     "cells": "个单元格",
     "pass": "通过",
-    "This page's notebook changed after this lane run; its outputs are checked again by the next one.":
-        "本页的笔记本在这次运行之后有改动；下一次运行会重新检查它的输出。",
+    "This page's notebook changed after this lane run; its outputs are checked again by the next one.": "本页的笔记本在这次运行之后有改动；下一次运行会重新检查它的输出。",
     "Source article": "源文章",
     "Cited in": "引用处",
     "No page cites a source article.": "没有页面引用源文章。",
@@ -138,8 +138,12 @@ def _language_switch(app: Any, pagename: str, templatename: str, context: dict, 
     lang = app.config.language or "en"
     other, label, hreflang, title = SWITCH["zh_CN" if is_zh(lang) else "en"]
     depth = pagename.count("/")
-    context["tb_switch"] = {"href": "../" * (depth + 1) + f"{EDITIONS[other]}/{pagename}.html",
-                            "label": label, "lang": hreflang, "title": title}
+    context["tb_switch"] = {
+        "href": "../" * (depth + 1) + f"{EDITIONS[other]}/{pagename}.html",
+        "label": label,
+        "lang": hreflang,
+        "title": title,
+    }
 
 
 def _glue_in_translations() -> None:
@@ -258,9 +262,15 @@ def _transforms() -> list[type]:
             table = _catalog(self.env, self.config, self.env.docname)
             for node, msg in extract_messages(self.document):
                 if not node.get("translated") and table.get(msg) and table[msg] != msg:
-                    LOG.warning("the translation of %r was not applied (Sphinx parsed it as another kind of "
-                                "block than its English): %r", msg[:60], table[msg][:60],
-                                location=node, type="torchbook", subtype="translation")
+                    LOG.warning(
+                        "the translation of %r was not applied (Sphinx parsed it as another kind of "
+                        "block than its English): %r",
+                        msg[:60],
+                        table[msg][:60],
+                        location=node,
+                        type="torchbook",
+                        subtype="translation",
+                    )
 
     return [PrepareMessages, TranslationsApplied, TranslateTocCaptions]
 
@@ -432,12 +442,14 @@ def _collect_citations(app: Any, doctree: nodes.document) -> None:
         block = ref.parent
         while block is not None and not isinstance(block, (nodes.paragraph, nodes.list_item, nodes.term)):
             block = block.parent
-        places.append({
-            "keys": keys,
-            "section_id": section["ids"][0] if section is not None and section["ids"] else "",
-            "section": section[0].astext() if section is not None else "",
-            "text": _snippet(block or ref.parent),
-        })
+        places.append(
+            {
+                "keys": keys,
+                "section_id": section["ids"][0] if section is not None and section["ids"] else "",
+                "section": section[0].astext() if section is not None else "",
+                "text": _snippet(block or ref.parent),
+            }
+        )
     store[env.docname] = places
 
 
@@ -455,7 +467,7 @@ def _snippet(block: nodes.Element, limit: int = 240) -> list[tuple[str, str]]:
             continue
         if is_cite(node):
             keys = [k.strip() for k in str(node.get("reftarget", "")).split(",")]
-            names = [f"article {k[len('source'):]}" if SOURCE_KEY.match(k) else k for k in keys]
+            names = [f"article {k[len('source') :]}" if SOURCE_KEY.match(k) else k for k in keys]
             text = "[" + "; ".join(names) + "]"
         elif isinstance(node, nodes.math):
             pieces.append(("math", node.astext()))
@@ -514,7 +526,7 @@ def _fill_citations(app: Any, doctree: nodes.document, docname: str) -> None:
         out: list[nodes.Node] = []
         for key in keys:
             box = nodes.container(ids=[key], classes=["tb-source-citations"])
-            number = key[len("source"):]
+            number = key[len("source") :]
             box += nodes.rubric("", f"{tr(lang, 'Source article')} {number}")
             items = nodes.bullet_list()
             count = 0
@@ -535,8 +547,12 @@ def _fill_citations(app: Any, doctree: nodes.document, docname: str) -> None:
                     for kind, value in pieces:
                         para += nodes.math(value, value) if kind == "math" else nodes.Text(value)
                     items += nodes.list_item("", para)
-            box += nodes.paragraph("", f"{tr(lang, 'Cited in')} {count} 处：" if is_zh(lang)
-                                   else f"Cited in {count} place{'s' if count != 1 else ''}:")
+            box += nodes.paragraph(
+                "",
+                f"{tr(lang, 'Cited in')} {count} 处："
+                if is_zh(lang)
+                else f"Cited in {count} place{'s' if count != 1 else ''}:",
+            )
             box += items
             out.append(box)
         placeholder.replace_self(out or [nodes.paragraph("", tr(lang, "No page cites a source article."))])
@@ -552,8 +568,12 @@ def _fill_citations(app: Any, doctree: nodes.document, docname: str) -> None:
                 cit["classes"].append("tb-cited-in")
                 uri = app.builder.get_relative_uri(docname, CITATIONS_DOC) + f"#source{m.group(1)}"
                 para = nodes.paragraph(classes=["tb-cited-in-link"])
-                para += nodes.reference("", f"{tr(lang, 'Every place the book quotes or corrects article')} {m.group(1)}",
-                                        refuri=uri, internal=True)
+                para += nodes.reference(
+                    "",
+                    f"{tr(lang, 'Every place the book quotes or corrects article')} {m.group(1)}",
+                    refuri=uri,
+                    internal=True,
+                )
                 cit += para
 
 
@@ -602,9 +622,16 @@ def load_lanes(root: Path = ROOT) -> list[dict[str, Any]]:
             if later is not None and dirty is not None:
                 changed_after = {l.strip() for l in later.splitlines() if l.strip()}
                 changed_after |= {l[3:].strip() for l in dirty.splitlines() if len(l) > 3}
-        lanes.append({"label": label, "date": date, "hardware": data.get("hardware", {}),
-                      "mode": data.get("mode", "?"), "rows": data.get("notebooks", {}),
-                      "changed_after": changed_after})
+        lanes.append(
+            {
+                "label": label,
+                "date": date,
+                "hardware": data.get("hardware", {}),
+                "mode": data.get("mode", "?"),
+                "rows": data.get("notebooks", {}),
+                "changed_after": changed_after,
+            }
+        )
     return lanes
 
 
@@ -616,10 +643,12 @@ def stamp_html(source: str, lanes: list[dict[str, Any]], root: Path = ROOT, lang
         return tr(language, text)
 
     if not source.endswith(".ipynb"):
-        return (f'<aside class="tb-verified" aria-label="{t("Verification")}">'
-                f"<p><strong>{t('Verified:')}</strong> "
-                f"{t('this page has no code; its text, links and references are checked by every build of the site.')}"
-                "</p></aside>")
+        return (
+            f'<aside class="tb-verified" aria-label="{t("Verification")}">'
+            f"<p><strong>{t('Verified:')}</strong> "
+            f"{t('this page has no code; its text, links and references are checked by every build of the site.')}"
+            "</p></aside>"
+        )
     lines = []
     for lane in lanes:
         row = lane["rows"].get(source)
@@ -629,25 +658,33 @@ def stamp_html(source: str, lanes: list[dict[str, Any]], root: Path = ROOT, lang
         hw = lane["hardware"]
         ok = int(row.get("failed", 0)) == 0
         result = t("pass") if ok else f"FAIL ({row.get('failed')} {t('cells')})"
-        text = (f"{html.escape(t(lane['label']))}: {html.escape(str(lane['date'] or 'undated'))}, "
-                f"{html.escape(str(hw.get('device', '?')))}, torch {html.escape(str(hw.get('torch', '?')))}, "
-                f"{html.escape(str(lane['mode']))} {t('mode')}, {float(row.get('seconds', 0)):.0f} s, "
-                f"{int(row.get('cells', 0))} {t('cells')}, <strong>{result}</strong>")
+        text = (
+            f"{html.escape(t(lane['label']))}: {html.escape(str(lane['date'] or 'undated'))}, "
+            f"{html.escape(str(hw.get('device', '?')))}, torch {html.escape(str(hw.get('torch', '?')))}, "
+            f"{html.escape(str(lane['mode']))} {t('mode')}, {float(row.get('seconds', 0)):.0f} s, "
+            f"{int(row.get('cells', 0))} {t('cells')}, <strong>{result}</strong>"
+        )
         stale = None
         if row.get("source_sha256") and (root / source).is_file():
             stale = row["source_sha256"] != notebook_hash(root / source)
         elif lane["changed_after"] is not None:
             stale = source in lane["changed_after"]
         if stale:
-            text += ('. <span class="tb-stale">'
-                     + t("This page's notebook changed after this lane run; its outputs are checked again by the next one.")
-                     + "</span>")
+            text += (
+                '. <span class="tb-stale">'
+                + t("This page's notebook changed after this lane run; its outputs are checked again by the next one.")
+                + "</span>"
+            )
         lines.append(f"<li>{text}</li>")
     if not lanes:
         lines.append(f"<li>{t('No lane report is committed yet.')}</li>")
-    return (f'<aside class="tb-verified" aria-label="{t("Verification")}"><p><strong>{t("Verified:")}</strong> '
-            + t("this page's outputs were produced and compared cell by cell (nbval) by") + "</p><ul>"
-            + "".join(lines) + "</ul></aside>")
+    return (
+        f'<aside class="tb-verified" aria-label="{t("Verification")}"><p><strong>{t("Verified:")}</strong> '
+        + t("this page's outputs were produced and compared cell by cell (nbval) by")
+        + "</p><ul>"
+        + "".join(lines)
+        + "</ul></aside>"
+    )
 
 
 def _mathjax_only_with_maths(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
@@ -657,9 +694,12 @@ def _mathjax_only_with_maths(app: Any, pagename: str, templatename: str, context
         return
     scripts = context.get("script_files")
     if scripts:
-        scripts[:] = [js for js in scripts
-                      if "mathjax" not in str(getattr(js, "filename", js) or "").lower()
-                      and "MathJax" not in str((getattr(js, "attributes", {}) or {}).get("body", ""))]
+        scripts[:] = [
+            js
+            for js in scripts
+            if "mathjax" not in str(getattr(js, "filename", js) or "").lower()
+            and "MathJax" not in str((getattr(js, "attributes", {}) or {}).get("body", ""))
+        ]
 
 
 def _add_stamp(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
@@ -699,15 +739,22 @@ def mark_chinese(body: str) -> str:
                         if t == tag:
                             break
                 elif tag not in _VOID and not token.endswith("/>"):
-                    skip = (tag in _SKIP or bool(re.search(r'class="[^"]*\bmath\b', token))
-                            or bool(re.search(r'\blang="zh', token)))
+                    skip = (
+                        tag in _SKIP
+                        or bool(re.search(r'class="[^"]*\bmath\b', token))
+                        or bool(re.search(r'\blang="zh', token))
+                    )
                     stack.append((tag, skip))
             out.append(token)
             continue
         if any(skip for _, skip in stack) or not HAN.search(token):
             out.append(token)
             continue
-        out.append(CJK_RUN.sub(lambda m: f'<span lang="zh-CN">{m.group(0)}</span>' if HAN.search(m.group(0)) else m.group(0), token))
+        out.append(
+            CJK_RUN.sub(
+                lambda m: f'<span lang="zh-CN">{m.group(0)}</span>' if HAN.search(m.group(0)) else m.group(0), token
+            )
+        )
     return "".join(out)
 
 
@@ -717,12 +764,18 @@ def postprocess_html(text: str, language: str = "en") -> str:
     if not sep:
         return text
     # Sidebar arrows (<summary> holding only an icon) get a name.
-    body = re.sub(r'<summary>(\s*<span class="toctree-toggle"[^>]*>)',
-                  rf'<summary aria-label="{tr(language, "Show or hide the pages of this part")}">\1', body)
+    body = re.sub(
+        r'<summary>(\s*<span class="toctree-toggle"[^>]*>)',
+        rf'<summary aria-label="{tr(language, "Show or hide the pages of this part")}">\1',
+        body,
+    )
     # A button's accessible name must contain its visible text.
     body = re.sub(r'(<button class="btn search-button-field[^"]*" title="([^"]*)") aria-label="\2"', r"\1", body)
-    body = re.sub(r'(<button class="btn btn-sm nav-link pst-navbar-icon theme-switch-button[^"]*") aria-label="Color mode"',
-                  rf'\1 aria-label="{tr(language, "Colour mode: light, dark or system")}"', body)
+    body = re.sub(
+        r'(<button class="btn btn-sm nav-link pst-navbar-icon theme-switch-button[^"]*") aria-label="Color mode"',
+        rf'\1 aria-label="{tr(language, "Colour mode: light, dark or system")}"',
+        body,
+    )
     # The bibliography is a list of citations whose children are not list items.
     body = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
     return head + sep + (localize_ui(body) if is_zh(language) else mark_chinese(body))
@@ -776,8 +829,13 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _singlehtml_like_html)
     app.connect("env-get-updated", _number_exercises_per_page, priority=900)  # after Sphinx numbers
-    app.add_node(source_citations, html=(_skip_placeholder, None), singlehtml=(_skip_placeholder, None),
-                 latex=(_skip_placeholder, None), text=(_skip_placeholder, None))
+    app.add_node(
+        source_citations,
+        html=(_skip_placeholder, None),
+        singlehtml=(_skip_placeholder, None),
+        latex=(_skip_placeholder, None),
+        text=(_skip_placeholder, None),
+    )
     app.add_directive("source-citations", SourceCitationsDirective)
     app.connect("doctree-read", _collect_citations)
     app.connect("env-purge-doc", _purge_citations)

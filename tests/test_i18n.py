@@ -37,6 +37,9 @@ def test_pieces_that_a_translation_keeps() -> None:
     assert any("link" in p for p in i18n.problems(en, zh.replace("https://pytorch.org", "https://x.org")))
     assert any("no Chinese" in p for p in i18n.problems(en, en))
     assert i18n.problems("`torch.compile`", "`torch.compile`") == []  # code alone may stay as it is
+    # CommonMark does not close bold after Chinese punctuation followed by a letter
+    assert any("emphasis" in p for p in i18n.problems("**Mirrors:** article 001", "**对应原文：**文章 001"))
+    assert i18n.problems("**Mirrors:** article 001", "**对应原文**：文章 001") == []
     # a heading "1. Background" translated as "1. 背景介绍" would be parsed as a list
     assert any("list" in p for p in i18n.problems("1. Background", "1. 背景介绍"))
     assert i18n.problems("1. Background", "1\\. 背景介绍") == []

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import functools
 import hashlib
 import json
 import re
@@ -88,6 +89,19 @@ def pieces(text: str) -> dict[str, Counter]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _markdown():
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
+def unrendered_stars(text: str) -> int:
+    """How many ``*`` of ``text`` Markdown shows literally (outside code), i.e. failed emphasis."""
+    html = _markdown().renderInline(ROLE.sub("R", text))
+    return re.sub(r"<code>.*?</code>", "", html).count("*")
+
+
 def prose_words(text: str) -> list[str]:
     """The English words of ``text`` outside roles, code, maths and links."""
     rest = LINK.sub(" ", MATH.sub(" ", CODE.sub(" ", ROLE.sub(" ", text))))
@@ -107,6 +121,10 @@ def problems(msgid: str, msgstr: str) -> list[str]:
         found.append("no Chinese in the translation of an English sentence")
     if msgstr.count("**") != msgid.count("**"):
         found.append("bold markers (**) differ")
+    elif unrendered_stars(msgstr) > unrendered_stars(msgid):
+        # CommonMark: "**对应原文：**文章" is not bold (a closing ** after punctuation must be
+        # followed by a space or punctuation): put the punctuation outside, "**对应原文**：文章"
+        found.append("an emphasis marker * or ** does not render: move the Chinese punctuation next to it outside")
     if re.match(r"(\d+[.)]|[-*+>]|#{1,6})(\s|$)", msgstr):
         # Sphinx parses a translation as a Markdown block of its own: "1. 背景介绍" would become a list
         found.append("starts like a list, quote or heading: escape it (e.g. '1\\. 背景介绍')")
