@@ -135,6 +135,8 @@ def tr(language: str | None, text: str) -> str:
 
 def _language_switch(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
     """The link to the same page in the other edition (template ``language-switch.html``)."""
+    if app.builder.name != "html":  # the single-page build (make pdf) is one edition on its own
+        return
     lang = app.config.language or "en"
     other, label, hreflang, title = SWITCH["zh_CN" if is_zh(lang) else "en"]
     depth = pagename.count("/")
