@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BOOK, ROOT
-from test_reader import AXE, AXE_TAGS, article_text
+from test_reader import AXE, AXE_TAGS, article_text, search_misses
 
 SWITCH = re.compile(r'<a class="btn btn-sm tb-language-switch" href="([^"]+)"')
 HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -149,28 +149,9 @@ def test_zh_search_finds_chinese_words_inside_sentences(
     from torchbook_site import glossary_chinese_terms
 
     terms = sorted({"梯度", "反向传播", "自动微分", *glossary_chinese_terms(ROOT / "glossary.md")})
-    texts = {
-        p[: -len(".html")]: article_text(zh_site / p) for p in zh_pages if p not in ("search.html", "genindex.html")
-    }
-    page = browser.new_page()
-    page.goto(f"{zh_server}/search.html", wait_until="load")
-    page.wait_for_function("() => Search.hasIndex()", timeout=20_000)
-    found = page.evaluate(
-        """(terms) => Object.fromEntries(terms.map(t => {
-        const [q, st, et, ht, ot] = Search._parseQuery(t);
-        return [t, [...new Set(Search._performSearch(q, st, et, ht, ot).map(r => r[0]))]];
-    }))""",
-        terms,
-    )
-    page.close()
+    texts, missing = search_misses(browser, zh_server, zh_site, zh_pages, terms)
     for term in ("梯度", "反向传播", "自动微分"):
         assert len({d for d, t in texts.items() if term in t}) >= 5, term
-    missing = {}
-    for term in terms:
-        expected = {d for d, text in texts.items() if term in text}
-        lost = expected - set(found[term])
-        if lost:
-            missing[term] = f"{len(lost)} of {len(expected)} pages missed, e.g. {sorted(lost)[:3]}"
     assert not missing, missing
 
 

@@ -265,16 +265,9 @@ def test_source_citations_page_lists_every_citation(site: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- 5. Chinese search
-def test_every_glossary_term_finds_every_page_that_contains_it(
-    browser, server: str, site: Path, pages: list[str]
-) -> None:
-    import sys
-
-    sys.path.insert(0, str(ROOT / "_ext"))
-    from torchbook_site import glossary_chinese_terms
-
-    terms = glossary_chinese_terms(ROOT / "glossary.md")
-    assert len(terms) > 50
+def search_misses(browser, server: str, site: Path, pages: list[str], terms: list[str]) -> tuple[dict, dict]:
+    """Search one edition for each term (its own search page, in Chromium): the page texts, and per
+    term the pages whose text contains it that the search did not find."""
     texts = {p[: -len(".html")]: article_text(site / p) for p in pages if p not in ("search.html", "genindex.html")}
     page = browser.new_page()
     page.goto(f"{server}/search.html", wait_until="load")
@@ -293,8 +286,22 @@ def test_every_glossary_term_finds_every_page_that_contains_it(
         lost = expected - set(found[term])
         if lost:
             missing[term] = f"{len(lost)} of {len(expected)} pages missed, e.g. {sorted(lost)[:3]}"
+    return texts, missing
+
+
+def test_every_glossary_term_finds_every_page_that_contains_it(
+    browser, server: str, site: Path, pages: list[str]
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from torchbook_site import glossary_chinese_terms
+
+    terms = glossary_chinese_terms(ROOT / "glossary.md")
+    assert len(terms) > 50
+    texts, missing = search_misses(browser, server, site, pages, terms)
     assert not missing, missing
-    assert len({d for d, t in texts.items() if "梯度" in t}) <= len(found["梯度"])
+    assert any("梯度" in t for t in texts.values())
 
 
 # ----------------------------------------------------------------------------- 6. no sideways scroll
