@@ -14,12 +14,13 @@ warning (``_ext/torchbook_site.py``), so a changed English sentence fails the bu
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD = ROOT / "_build"
+BUILD = Path(os.environ.get("TORCHBOOK_BUILD", ROOT / "_build"))  # another build folder: TORCHBOOK_BUILD=...
 SITE = BUILD / "html"
 EDITIONS = {"en": "en", "zh": "zh_CN"}
 
