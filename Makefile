@@ -1,6 +1,7 @@
-# PyTorch: Principles and Practice. The two commands a reader needs:
+# PyTorch: Principles and Practice. The commands a reader needs:
 #   make book   set up from nothing, build the site, print (and open) where it is
 #   make test   set up from nothing, prepare offline data, run every test (what CI runs)
+#   make lab    set up from nothing, open JupyterLab on the notebooks to run them yourself
 # Everything else here is a step of those two, or a maintainer's tool (execute, test-gpu).
 
 SHELL := /bin/bash
@@ -23,14 +24,16 @@ NBVAL := $(PY) -m pytest --nbval  # nbval's settings: addopts in pyproject.toml
 MODE ?= full
 NB ?=
 
-.PHONY: book test venv node sysdeps data lint unit i18n nbval build build-en build-zh catalogs site pdf execute test-gpu clean help
+.PHONY: book test lab venv node sysdeps data lint unit i18n nbval build build-en build-zh catalogs site pdf execute lane-cpu test-gpu clean help
 
 help:
 	@echo "make book      build the book (English and 中文) and print where to open it"
 	@echo "make test      run every test: lint, unit, notebooks (nbval, fast mode), build, built site"
-	@echo "make pdf       the whole book as one PDF in _build/pdf/book.pdf (and its test)"
+	@echo "make lab       JupyterLab on the notebooks, to run them yourself (MODE=fast for small runs)"
+	@echo "make pdf       the whole book as one PDF per edition: _build/pdf/book-en.pdf, book-zh.pdf (and their test)"
 	@echo "make catalogs  after editing English text: update the zh catalogs and zh notebooks"
 	@echo "make execute   execute notebooks in place (MODE=full|fast, NB=path to choose one)"
+	@echo "make lane-cpu  every notebook in full mode under nbval on the CPU: reports/cpu-full-lane.md"
 	@echo "make test-gpu  nbval in full mode on a CUDA machine, with a report in reports/"
 
 # ----------------------------------------------------------------------------- setup
@@ -42,11 +45,13 @@ $(VENV)/.installed: requirements.txt code/pyproject.toml
 	touch $@
 
 # Debian packages the tests need: Chromium for the site checks, npm for the site's browser
-# assets, Noto CJK for the Chinese in screenshots and the PDF, Fashion-MNIST (exact copy).
+# assets, Noto CJK for the Chinese in screenshots and the PDF, poppler-utils to read the PDFs
+# back (pdftotext), Fashion-MNIST (exact copy).
 sysdeps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	[ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
 	[ -d /usr/share/datasets/fashion-mnist ] || missing="$$missing dataset-fashion-mnist"; \
 	if [ -n "$$missing" ]; then \
@@ -55,8 +60,8 @@ sysdeps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
-# The site's browser assets from npm (package.json): MathJax, which the site serves itself
-# (copied into it by _ext/torchbook_site.py), and axe-core for the accessibility test.
+# The site's assets from npm (package.json): KaTeX, which typesets the maths when the site is built
+# (run by node: _ext/torchbook_site/maths.py), and axe-core for the accessibility test.
 node: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -90,6 +95,29 @@ book: build
 		$(PY) -m webbrowser -t "file://$(CURDIR)/$(SITE)/index.html" >/dev/null 2>&1 || true; \
 	fi
 
+# JupyterLab on the notebooks, to run them yourself: the English pages in chapters/, the Chinese
+# edition's in locales/zh_CN/notebooks/chapters/. Kernels are the book's environment (the
+# venv's kernel spec comes first on JUPYTER_PATH) with the data root (TORCHBOOK_DATA), no downloads
+# when the offline mirror is beside the project, and the run mode MODE (full unless MODE=fast).
+# The server listens on loopback only and prints its URL with the token. LAB_PORT is the first
+# port tried (0: any free one); LAB_ARGS adds jupyter-lab options (the browser test: --no-browser).
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+lab: venv data
+	@case "$(MODE)" in full|fast) ;; *) echo "MODE=$(MODE) is not a run mode: use MODE=full or MODE=fast"; exit 2;; esac
+	@echo
+	@echo "JupyterLab on the book, run mode $(MODE)$(if $(filter full,$(MODE)), (for small, fast runs: make lab MODE=fast)). Open a page and choose Run > Run All Cells:"
+	@echo "  English:  chapters/          (start with chapters/01_background/01_2_running_the_book.ipynb)"
+	@echo "  中文版:   locales/zh_CN/notebooks/chapters/"
+	@echo "Open the URL with its token printed below (http://127.0.0.1:...). Ctrl-C stops the server."
+	@echo
+	@open=False; root=""; \
+	if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] || [ "$$(uname)" = Darwin ]; then open=True; fi; \
+	if [ "$$(id -u)" = 0 ]; then root=--allow-root; fi; \
+	TORCHBOOK_MODE=$(MODE) TORCHBOOK_OFFLINE=$(OFFLINE) JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter \
+	exec $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) --ServerApp.ip=127.0.0.1 \
+		--ServerApp.port=$(LAB_PORT) --ServerApp.open_browser=$$open $$root $(LAB_ARGS)
+
 # The Chinese edition's catalogs after an English edit: new strings enter untranslated, edited
 # ones fuzzy (translate them: CONTRIBUTING.md), then regenerate the zh notebooks.
 catalogs: venv
@@ -102,8 +130,8 @@ test: venv sysdeps data lint unit i18n nbval build site
 
 # ruff (configured in pyproject.toml [tool.ruff]): lint and formatting of the Python code
 lint: venv
-	$(PY) -m ruff check code tests tools bench
-	$(PY) -m ruff format --check code tests tools bench
+	$(PY) -m ruff check code tests tools bench _ext
+	$(PY) -m ruff format --check code tests tools bench _ext
 
 # The Chinese edition: every string of the current sources translated (fuzzy counts as not),
 # each translation consistent with its English, the zh notebooks generated from both.
@@ -122,21 +150,36 @@ nbval: venv
 
 # Internal links and #anchors of every English page and of the page that chooses the edition, by
 # pytest-check-links (external URLs are not fetched: CI has no internet; the zh pages have the same
-# links, and their language switches are checked by tests/site/test_editions.py); then the
+# links, and their language switches are checked by tests/site/test_editions.py; the two PDFs
+# of every page's download menu exist after `make pdf`: tests/site/test_pdf.py); then the
 # browser checks of tests/site, one file per worker.
 site: venv node
 	$(PY) -m pytest -q -n 2 --check-links --check-anchors --links-ext html \
-		--check-links-ignore '^(https?|mailto|javascript|data):' $(SITE)/en $(SITE)/index.html --ignore=$(SITE)/en/_static
+		--check-links-ignore '^(https?|mailto|javascript|data):' --check-links-ignore '.*/pdf/book-(en|zh)\.pdf$$' \
+		$(SITE)/en $(SITE)/index.html --ignore=$(SITE)/en/_static
 	$(PY) -m pytest tests/site --ignore=tests/site/test_pdf.py -n 2 --dist loadfile
 
-# The whole book as one PDF: a single-page build printed by headless Chromium, then checked.
-pdf: venv node
-	$(JB) build . --builder singlehtml -W --keep-going
-	$(PY) _ext/print_pdf.py _build/singlehtml/intro.html _build/pdf/book.pdf
+# The whole book as one PDF per edition: each edition's single-page build printed by headless
+# Chromium (_build/pdf/book-en.pdf, book-zh.pdf), then checked.
+pdf: venv node sysdeps
+	$(PY) _ext/print_pdf.py en zh
 	$(PY) -m pytest tests/site/test_pdf.py -q
 
 execute: venv
 	$(NB_ENV) TORCHBOOK_MODE=$(MODE) $(PY) tools/execute.py $(NB)
+
+# The CPU full lane: every notebook (or NB=...) in full mode under nbval on the CPU, two workers,
+# one notebook each, then the report reports/cpu-full-lane.{md,json} (tools/gpu_report.py: per page
+# its seconds, result and the hash of what was checked, which the pages' stamps compare).
+# LANE_OUT=/tmp/x.md writes the report elsewhere (a try on a few pages).
+LANE_OUT ?= reports/cpu-full-lane.md
+LANE_JUNIT ?= $(basename $(LANE_OUT))-junit.xml
+lane-cpu: venv data
+	mkdir -p $(dir $(LANE_OUT)) $(dir $(LANE_JUNIT))
+	$(NB_ENV) TORCHBOOK_MODE=full $(NBVAL) -n $(NBVAL_WORKERS) --dist loadfile --junitxml=$(LANE_JUNIT) \
+		$(or $(NB),chapters) || status=$$?; \
+	$(NB_ENV) $(PY) tools/gpu_report.py $(LANE_JUNIT) --out $(LANE_OUT) --mode full --title "Full-mode lane report (CPU)"; \
+	rm -f $(LANE_JUNIT); exit $${status:-0}
 
 # GPU lane: every notebook in full mode on CUDA, compared by nbval, with a report.
 test-gpu: venv data

@@ -1,4 +1,4 @@
-// The book's small additions to the theme's scripts (loaded on every page by _ext/torchbook_site.py).
+// The book's small additions to the theme's scripts (loaded on every page by _ext/torchbook_site/assets.py).
 //
 // A box that scrolls sideways (a long code line, an output, a wide equation or table) can be
 // scrolled with the keyboard only if it can take the focus: give exactly those boxes a tab stop

@@ -1,21 +1,26 @@
 """From the articles' loop to the fast path, one step at a time, measured side by side in one run.
 
     python bench/bench.py --device cuda --epochs 5 --out bench/reports/gpu --speedrun 5 --airbench 5
-    python bench/bench.py --device cpu --epochs 2 --limit 10000 --test-limit 2000 --out bench/reports/cpu
+    OMP_NUM_THREADS=1 python bench/bench.py --device cpu --epochs 2 --limit 5000 --test-limit 2000 --repeats 9 --out bench/reports/cpu
 
 For each model (the articles' LeNet on CIFAR-10, article 002; the MLP on MNIST, article 001) it
 trains one fresh, identically seeded model per row, for 1 warm-up epoch + ``--epochs`` timed
-epochs, and reports the median epoch time, the speed-up over row (a) and the final test accuracy:
+epochs, and reports the median epoch time, the speed-up over row (a) and the final test accuracy.
+With ``--repeats K`` every row is measured K times, in K rounds that each run all the rows once
+(interleaved, so a change of the machine's load hits every row alike); the report keeps each
+round's time, and ``torchbook.benchreport.speedup`` turns two rows into a speed-up with a t
+interval, paired by round:
 
   a    the articles' loop: DataLoader, per-sample ToTensor, batch 64, loss.item() every step
   a4   the same with DataLoader(num_workers=4)
   b1   data held on the device as uint8 (fast.DeviceLoader), normalised there; batch 64, .item() per step
   b2   + batch 512, learning rate scaled (Adam: x sqrt(8), square-root rule; SGD: x 8, linear rule)
   b3   + no per-step sync: loss and accuracy summed on the device, read once per epoch (training.fit)
-  b4   + bf16 autocast and channels_last (CUDA only; LeNet only for channels_last, the MLP has no conv)
+  b4   + bf16 autocast and channels_last (channels_last for LeNet only: the MLP has no conv)
   b5   + torch.compile(mode="reduce-overhead"): CUDA graphs of the model's forward and backward;
        loss, zero_grad and optimizer.step() stay eager (CUDA only)
-  b6   + fused optimizer step (Adam/SGD fused=True: one kernel for all parameters; CUDA only)
+  b6   + fused optimizer step (Adam/SGD fused=True: one operation updates all parameters); on a
+       CPU, where b5 is skipped, b6 is b4 + fused
 
 Every epoch is timed between two device synchronisations; an epoch of the fast rows includes
 its shuffling and augmentation; the one-off upload of the data set to the device is reported
@@ -62,7 +67,7 @@ DESCRIPTIONS = {
     "b5": "+ torch.compile(mode='reduce-overhead') (CUDA graphs)",
     "b6": "+ fused optimizer step",
 }
-GPU_ONLY = {"b4", "b5", "b6"}
+GPU_ONLY = {"b5"}
 
 
 @dataclass(frozen=True)
@@ -115,10 +120,12 @@ class Row:
     description: str
     batch_size: int | None = None
     lr: float | None = None
-    epoch_s: list[float] = field(default_factory=list)
-    median_s: float | None = None
+    epoch_s: list[list[float]] = field(default_factory=list)  # per repeat: warm-up epoch, timed epochs
+    repeat_s: list[float] = field(default_factory=list)  # per repeat: median of its timed epochs
+    median_s: float | None = None  # median of repeat_s
     setup_s: float | None = None
-    test_acc: float | None = None
+    test_acc: float | None = None  # of the first repeat (every repeat starts from the same seed)
+    test_accs: list[float] = field(default_factory=list)
     train_loss: float | None = None
     speedup: float | None = None
     skipped: str | None = None
@@ -165,19 +172,38 @@ def _dataset(name: str, split: str, limit: int | None, transform: Any = None) ->
     return getattr(data, name)(split, limit=limit, transform=transform)
 
 
-def run_row(key: str, task_key: str, args: argparse.Namespace, device: torch.device) -> Row:
-    """Train one fresh model as row ``key`` prescribes; time 1 + args.epochs epochs."""
-    task = TASKS[task_key]
-    row = Row(task_key, key, DESCRIPTIONS[key])
+def skipped_row(key: str, task_key: str, device: torch.device) -> Row | None:
+    """The row, marked skipped, when ``key`` cannot run on ``device``; else None."""
     if key in GPU_ONLY and device.type != "cuda":
-        row.skipped = (
-            f"CUDA only (this run is on {device.type}): "
-            + {
-                "b4": "bf16 needs tensor cores (or AMX) to pay; channels_last helps cuDNN's kernels",
-                "b5": "CUDA graphs remove kernel-launch overhead, which a CPU does not have",
-                "b6": "the fused optimizer kernels are written for GPUs",
-            }[key]
-        )
+        row = Row(task_key, key, DESCRIPTIONS[key])
+        row.skipped = f"CUDA only (this run is on {device.type}): CUDA graphs are a CUDA feature"
+        return row
+    return None
+
+
+def speed_switches(key: str, task_key: str, device: torch.device) -> tuple[dict[str, Any], list[str]]:
+    """``training.fit``'s switches for row ``key``, and notes on what they mean on ``device``.
+
+    Rows b4-b6 use bf16 autocast and, for LeNet, channels_last on every device (the CPU has bf16
+    kernels too: whether they pay is what the row measures); compiling with CUDA graphs (b5, b6)
+    happens on CUDA only.
+    """
+    amp = key in ("b4", "b5", "b6")
+    compiled = key in ("b5", "b6") and device.type == "cuda"
+    switches = {
+        "autocast": torch.bfloat16 if amp else None,
+        "channels_last": amp and task_key == "lenet",
+        "compile_mode": "reduce-overhead" if compiled else None,
+    }
+    notes = [f"on {device.type}: b4 + fused optimizer (b5 is CUDA only)"] if key == "b6" and not compiled else []
+    return switches, notes
+
+
+def run_row(key: str, task_key: str, args: argparse.Namespace, device: torch.device) -> Row:
+    """Train one fresh model as row ``key`` prescribes; time 1 + args.epochs epochs (one repeat)."""
+    task = TASKS[task_key]
+    row = skipped_row(key, task_key, device) or Row(task_key, key, DESCRIPTIONS[key])
+    if row.skipped:
         return row
     big = key not in ("a", "a4", "b1")
     row.batch_size = 512 if big else 64
@@ -190,6 +216,7 @@ def run_row(key: str, task_key: str, args: argparse.Namespace, device: torch.dev
     optimizer = task.make_optimizer(model.parameters(), row.lr, **opt_kw)
     epochs = 1 + args.epochs
     g = torch.Generator().manual_seed(0)
+    times: list[float] = []
 
     if key in ("a", "a4"):
         workers = args.workers if key == "a4" else 0
@@ -204,17 +231,12 @@ def run_row(key: str, task_key: str, args: argparse.Namespace, device: torch.dev
             start = time.perf_counter()
             row.train_loss = article_train_epoch(model, train_loader, loss_fn, optimizer, device)
             fast.synchronize(device)
-            row.epoch_s.append(time.perf_counter() - start)
+            times.append(time.perf_counter() - start)
         row.test_acc = article_accuracy(model, test_loader, device)
         if workers:
             row.notes.append(f"{workers} worker processes started every epoch (persistent_workers=False)")
     else:
-        switches, notes = speedrun.gpu_switches(
-            device,
-            amp=key in ("b4", "b5", "b6"),
-            channels_last=key in ("b4", "b5", "b6") and task_key == "lenet",
-            compile=key in ("b5", "b6"),
-        )
+        switches, notes = speed_switches(key, task_key, device)
         row.notes += notes
         fast.synchronize(device)
         start = time.perf_counter()
@@ -236,16 +258,30 @@ def run_row(key: str, task_key: str, args: argparse.Namespace, device: torch.dev
                 start = time.perf_counter()
                 row.train_loss = article_train_epoch(model, train_loader, loss_fn, optimizer, device)
                 fast.synchronize(device)
-                row.epoch_s.append(time.perf_counter() - start)
+                times.append(time.perf_counter() - start)
         else:  # the book's one loop; each epoch's seconds run from a device sync to its one read-back
             history = training.fit(
                 model, train_loader, loss_fn, optimizer, training.TrainConfig(epochs=epochs), device=device, **switches
             )
-            row.epoch_s, row.train_loss = list(history.seconds), history.train_loss[-1]
+            times, row.train_loss = list(history.seconds), history.train_loss[-1]
         row.test_acc = training.evaluate(
             model, test_loader, loss_fn, device, autocast=switches["autocast"], channels_last=switches["channels_last"]
         )[1]
-    row.median_s = statistics.median(row.epoch_s[1:])
+    row.epoch_s, row.repeat_s, row.test_accs = [times], [statistics.median(times[1:])], [row.test_acc]
+    row.median_s = row.repeat_s[0]
+    return row
+
+
+def merge_repeats(repeats: list[Row]) -> Row:
+    """One row from the repeats of the same row: every round's times, the median over rounds."""
+    row = repeats[0]
+    if row.skipped:
+        return row
+    for other in repeats[1:]:
+        row.epoch_s += other.epoch_s
+        row.repeat_s += other.repeat_s
+        row.test_accs += other.test_accs
+    row.median_s = statistics.median(row.repeat_s)
     return row
 
 
@@ -342,9 +378,28 @@ def flops_per_image(task: Task) -> int:
     return counter.get_total_flops()
 
 
+CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")  # what bf16 on a CPU can use
+
+
+def cpu_features() -> list[str] | None:
+    """Which of :data:`CPU_FEATURES` the CPU reports (``/proc/cpuinfo`` flags; None where there is none)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return [f for f in CPU_FEATURES if f in flags]
+
+
 def hardware(device: torch.device) -> dict[str, Any]:
-    """What ran the benchmark: ``runtime.hardware`` (CPU, GPU, versions) plus the CIFAR-10 copy."""
-    return {**runtime.hardware(device), "cifar10_copy": data.cifar10_source()}
+    """What ran the benchmark: ``runtime.hardware`` (CPU, GPU, versions), the CPU's bf16-related
+    features and the kernels ATen chose for it, and the CIFAR-10 copy."""
+    return {
+        **runtime.hardware(device),
+        "cpu_features": cpu_features(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cifar10_copy": data.cifar10_source(),
+    }
 
 
 def load_average() -> list[float] | None:
@@ -361,29 +416,33 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"# Benchmark: from the articles' loop to the fast path ({hw['device']})",
         "",
         f"- Hardware: {where}; torch {hw['torch']}, Python {hw['python']}, {hw['platform']}",
+        f"- CPU features: {', '.join(hw.get('cpu_features') or []) or 'unknown'}; ATen CPU kernels: "
+        f"{hw.get('cpu_capability')}",
         f"- Date: {report['date']}; command: `{report['command']}`",
         f"- Load average (1, 5, 15 min) before: {report['load_before']}, after: {report['load_after']}",
         f"- Training images: {cfg['limit'] or 'all'}; test images: {cfg['test_limit'] or 'all'}; "
         f"CIFAR-10 copy: {hw['cifar10_copy']}",
-        f"- Each row: 1 warm-up epoch + {cfg['epochs']} timed epochs; time = median of the timed epochs; "
-        "accuracy = test accuracy after all epochs.",
+        f"- Each row: 1 warm-up epoch + {cfg['epochs']} timed epochs, measured {cfg.get('repeats', 1)} time(s) "
+        "in interleaved rounds; time = median over rounds of each round's median timed epoch; "
+        "accuracy = test accuracy after all epochs (first round).",
         "",
     ]
     for task_key, rows in report["tasks"].items():
         lines += [
             f"## {TASKS[task_key].name} on {TASKS[task_key].dataset}",
             "",
-            "| row | what | batch | lr | epoch s (median) | speed-up vs (a) | test acc | setup s |",
-            "|---|---|---:|---:|---:|---:|---:|---:|",
+            "| row | what | batch | lr | epoch s (median) | speed-up vs (a) | test acc | setup s | epoch s per round |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in rows:
             if r["skipped"]:
-                lines.append(f"| {r['row']} | {r['description']} | | | skipped: {r['skipped']} | | | |")
+                lines.append(f"| {r['row']} | {r['description']} | | | skipped: {r['skipped']} | | | | |")
                 continue
             setup = f"{r['setup_s']:.2f}" if r["setup_s"] is not None else ""
+            rounds = " ".join(f"{s:.3f}" for s in r.get("repeat_s", []))
             lines.append(
                 f"| {r['row']} | {r['description']} | {r['batch_size']} | {r['lr']:.4g} | "
-                f"{r['median_s']:.3f} | {r['speedup']:.1f}x | {r['test_acc']:.4f} | {setup} |"
+                f"{r['median_s']:.3f} | {r['speedup']:.1f}x | {r['test_acc']:.4f} | {setup} | {rounds} |"
             )
         notes = [f"{r['row']}: {n}" for r in rows for n in r["notes"]]
         lines += [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
@@ -424,14 +483,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default="lenet,mlp", help="comma-separated: lenet, mlp")
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated subset of " + ",".join(ROWS))
     parser.add_argument("--workers", type=int, default=4, help="workers of row a4")
+    parser.add_argument("--repeats", type=int, default=1, help="rounds: every row is measured this many times")
     parser.add_argument("--speedrun", type=int, default=0, help="number of SpeedNet runs (0: none)")
     parser.add_argument("--speedrun-epochs", type=int, default=10)
     parser.add_argument("--speedrun-compile", action="store_true", help="compile SpeedNet (reduce-overhead)")
     parser.add_argument("--airbench", type=int, default=0, help="timed runs of airbench94, the peer (CUDA only)")
     parser.add_argument("--out", type=Path, default=None, help="report path without suffix: writes .json, .md")
     args = parser.parse_args(argv)
-    if args.epochs < 1:
-        parser.error("--epochs must be at least 1")
+    if args.epochs < 1 or args.repeats < 1:
+        parser.error("--epochs and --repeats must be at least 1")
     device = runtime.device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -445,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             "limit": args.limit,
             "test_limit": args.test_limit,
             "workers": args.workers,
+            "repeats": args.repeats,
         },
         "tasks": {},
         "flops_per_image": {},
@@ -461,15 +522,19 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in args.rows.split(",") if r]
     for task_key in [t for t in args.tasks.split(",") if t]:
         report["flops_per_image"][task_key] = flops_per_image(TASKS[task_key])
-        results = []
-        for key in rows:
-            print(f"{task_key} {key}: {DESCRIPTIONS[key]} ...", flush=True)
-            r = run_row(key, task_key, args, device)
-            results.append(r)
-            if r.skipped:
-                print(f"  skipped: {r.skipped}", flush=True)
-            else:
-                print(f"  epochs {[round(s, 3) for s in r.epoch_s]} s, test acc {r.test_acc:.4f}", flush=True)
+        repeats: dict[str, list[Row]] = {key: [] for key in rows}
+        for round_ in range(args.repeats):  # interleaved: each round measures every row once
+            for key in rows if round_ % 2 == 0 else rows[::-1]:  # alternate the order: no row always last
+                if round_ and repeats[key][0].skipped:
+                    continue
+                print(f"{task_key} {key} (round {round_ + 1}/{args.repeats}): {DESCRIPTIONS[key]} ...", flush=True)
+                r = run_row(key, task_key, args, device)
+                repeats[key].append(r)
+                if r.skipped:
+                    print(f"  skipped: {r.skipped}", flush=True)
+                else:
+                    print(f"  epochs {[round(s, 3) for s in r.epoch_s[0]]} s, test acc {r.test_acc:.4f}", flush=True)
+        results = [merge_repeats(repeats[key]) for key in rows]
         base = next((r for r in results if r.row == "a" and r.median_s), None)
         for r in results:
             if r.median_s and base:

@@ -115,3 +115,10 @@ def test_diversity_is_zero_for_copies_and_the_mean_distance_otherwise():
     x = torch.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 8.0]]).view(3, 1, 1, 2)
     assert gan.diversity(x) == pytest.approx((5 + 8 + 5) / 3)
     assert gan.diversity(x[:1].expand(4, -1, -1, -1)) == 0.0
+
+
+def test_nearest_distance_finds_the_closest_reference_image():
+    reference = torch.tensor([[0.0, 0.0], [3.0, 4.0], [10.0, 0.0]]).view(3, 1, 1, 2)
+    images = torch.tensor([[3.0, 4.0], [9.0, 0.0], [0.0, 1.0]]).view(3, 1, 1, 2)
+    torch.testing.assert_close(gan.nearest_distance(images, reference, chunk=2), torch.tensor([0.0, 1.0, 1.0]))
+    assert gan.nearest_distance(reference, reference).eq(0).all()  # every image is its own nearest neighbour

@@ -15,6 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import i18n  # noqa: E402
+from glossary import glossary_entries  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- the tool itself
@@ -90,6 +91,36 @@ def test_fill_reads_blocks_and_rejects_inconsistent_translations(tmp_path: Path)
     assert i18n.check([po]).problems
 
 
+def test_an_update_that_changes_no_message_leaves_the_catalog_as_it_is(tmp_path: Path) -> None:
+    """extract: a catalog whose messages did not change keeps its bytes (POT-Creation-Date
+    included); one whose messages changed is written with the template's date."""
+    import datetime as dt
+
+    from babel.messages.catalog import Catalog
+
+    po = tmp_path / "page.po"
+    catalog = Catalog(locale=i18n.LANG, project="P", fuzzy=False)
+    catalog.creation_date = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.timezone.utc)
+    catalog.add("A sentence.", "一句话。")
+    i18n.write(catalog, po)
+    before = po.read_bytes()
+
+    def update(ids: list[str]) -> bool:
+        template = Catalog(locale=i18n.LANG)  # created now, as extract's templates are
+        for msgid in ids:
+            template.add(msgid, "")
+        current = i18n.read(po)
+        created = current.creation_date
+        current.update(template, no_fuzzy_matching=False, update_header_comment=False)
+        current.fuzzy = False
+        return i18n.write_if_changed(current, po, created)
+
+    assert not update(["A sentence."]) and po.read_bytes() == before
+    assert update(["A sentence.", "A new one."])
+    text = po.read_text(encoding="utf-8")
+    assert "A new one." in text and "POT-Creation-Date: 2026-01-02 03:04" not in text
+
+
 # ----------------------------------------------------------------------------- the catalogs
 def test_every_string_is_translated_and_consistent(capsys) -> None:
     report = i18n.check()
@@ -101,20 +132,6 @@ def test_every_string_is_translated_and_consistent(capsys) -> None:
     assert report.strings > 2000
     assert not report.problems, "\n".join(report.problems[:30])
     assert report.fraction == 1.0
-
-
-def glossary_entries(path: Path = ROOT / "glossary.md") -> dict[str, list[str]]:
-    """English key (lower case) -> the Chinese terms its definition opens with."""
-    entries: dict[str, list[str]] = {}
-    lines = path.read_text(encoding="utf-8").split("```{glossary}", 1)[1].split("\n```", 1)[0].splitlines()
-    current = None
-    for line in lines:
-        if line and not line.startswith(" "):
-            current = line.strip().lower()
-        elif current and line.startswith("  ") and current not in entries:
-            m = re.match(r"\s+([\u3400-\u4dbf\u4e00-\u9fff][\u3400-\u4dbf\u4e00-\u9fff·、/ ]*)", line)
-            entries[current] = [t.strip("· ") for t in re.split(r"[、/ ]", m.group(1)) if t.strip("· ")] if m else []
-    return entries
 
 
 def page_sources() -> dict[str, str]:
@@ -135,7 +152,9 @@ def test_the_glossary_is_the_term_base_of_the_zh_pages() -> None:
     """A page that links an English glossary term shows that entry's Chinese term in its zh text;
     the zh glossary keeps the English keys (every page links to them) and opens each definition
     with the same Chinese term."""
-    entries = glossary_entries()
+    entries: dict[str, list[str]] = {}  # the key as {term} links it (lower case) -> its Chinese terms
+    for term, chinese in glossary_entries():
+        entries.setdefault(term.lower(), chinese)
     assert len(entries) > 100
     missing = []
     for page, text in page_sources().items():

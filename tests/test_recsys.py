@@ -131,3 +131,41 @@ def test_load_movielens_reads_both_formats(tmp_path):
         recsys.load_movielens(tmp_path / "bad.csv")
     with pytest.raises(FileNotFoundError):
         recsys.load_movielens(tmp_path / "nothing-here")
+
+
+def test_sample_negatives_never_draws_a_click_and_is_uniform_over_the_rest():
+    pairs = torch.tensor([[0, 0], [0, 1], [0, 2], [1, 3]])  # user 0 clicked items 0-2 of 5, user 1 item 3
+    seen = recsys.pair_keys(pairs, 5)
+    assert seen.tolist() == [0, 1, 2, 8]
+    users = torch.tensor([0] * 4000 + [1] * 4000)
+    items = recsys.sample_negatives(users, seen, 5, generator=torch.Generator().manual_seed(0))
+    assert not torch.isin(users * 5 + items, seen).any()  # never one of the user's own items (nor j = i)
+    counts0 = torch.bincount(items[:4000], minlength=5)
+    assert counts0[:3].sum() == 0 and (counts0[3:] - 2000).abs().max() < 150  # uniform over items 3 and 4
+    counts1 = torch.bincount(items[4000:], minlength=5).float()
+    assert counts1[3] == 0 and (counts1[[0, 1, 2, 4]] / 4000 - 0.25).abs().max() < 0.03
+    with pytest.raises(ValueError):
+        recsys.sample_negatives(torch.tensor([0]), recsys.pair_keys(torch.tensor([[0, 0], [0, 1]]), 2), 2)
+
+
+def test_bpr_training_draws_negatives_outside_the_users_clicks(monkeypatch):
+    data = recsys.synthetic_implicit(n_users=40, n_items=30, per_user=10, generator=torch.Generator().manual_seed(0))
+    drawn = []
+    original = recsys.sample_negatives
+
+    def spy(users, seen, n_items, generator=None):
+        items = original(users, seen, n_items, generator)
+        drawn.append(users * n_items + items)
+        return items
+
+    monkeypatch.setattr(recsys, "sample_negatives", spy)
+    recsys.train(recsys.MatrixFactorization(40, 30, dim=4), data.pairs, 30, "bpr", epochs=2, batch_size=64)
+    keys = torch.cat(drawn)
+    assert len(keys) == 2 * len(data.pairs)
+    assert not torch.isin(keys, recsys.pair_keys(data.pairs, 30)).any()
+
+
+def test_log_popularity_is_the_log_share_of_clicks():
+    pairs = torch.tensor([[0, 0], [1, 0], [2, 0], [0, 1]])
+    torch.testing.assert_close(recsys.log_popularity(pairs, 3)[:2], torch.tensor([0.75, 0.25]).log())
+    assert recsys.log_popularity(pairs, 3)[2] < -20  # never clicked: a very small share, not -inf

@@ -103,4 +103,14 @@ def test_espeak_synthesis_and_cache(tmp_path):
     assert torch.equal(clips.waves, again.waves)  # the second call reads the cache
     assert len(list(tmp_path.glob("espeak-*.pt"))) == 1
     with pytest.raises(ValueError):
-        speech.Espeak().say("yes", voice="no-such-voice-xyz")
+        speech._engine().say("yes", voice="no-such-voice-xyz")
+    assert speech._engine() is speech._engine()  # one engine per process: eSpeak NG has global state
+
+
+def test_resample_removes_what_the_new_rate_cannot_hold():
+    t = torch.arange(22050) / 22050
+    high = speech.resample(torch.sin(2 * math.pi * 10_000 * t), 22050, 16000)  # above 8 kHz, the new Nyquist
+    assert high.pow(2).mean().sqrt() < 0.01  # no alias at 6 kHz: the tone is gone (input rms 0.71)
+    up = speech.resample(torch.sin(2 * math.pi * 440 * torch.arange(8000) / 8000), 8000, 16000)
+    expected = torch.sin(2 * math.pi * 440 * torch.arange(16000) / 16000)
+    torch.testing.assert_close(up, expected, atol=1e-3, rtol=0)

@@ -100,15 +100,23 @@ def test_bench_runs_and_writes_its_report(tmp_path, monkeypatch):
         "--tasks",
         "mlp",
         "--rows",
-        "a,b3,b5",
+        "a,b3,b4,b5,b6",
+        "--repeats",
+        "2",
         "--out",
         str(out),
     ]
     assert bench.main(argv) == 0
     report = json.loads(out.with_suffix(".json").read_text())
     rows = {r["row"]: r for r in report["tasks"]["mlp"]}
-    assert rows["a"]["speedup"] == 1.0 and len(rows["b3"]["epoch_s"]) == 2 and rows["b3"]["setup_s"] > 0
-    assert "CUDA only" in rows["b5"]["skipped"]
+    assert rows["a"]["speedup"] == 1.0 and rows["b3"]["setup_s"] > 0
+    assert [len(e) for e in rows["b3"]["epoch_s"]] == [2, 2] and len(rows["b3"]["repeat_s"]) == 2  # 2 rounds
+    assert "CUDA only" in rows["b5"]["skipped"] and rows["b4"]["skipped"] is None  # bf16 runs on the CPU too
+    assert rows["b6"]["skipped"] is None and "b4 + fused" in rows["b6"]["notes"][0]
+    s = benchreport.speedup(report, "mlp", "b3", "b4")
+    assert s.k == 2 and s.low <= s.ratio <= s.high
+    with pytest.raises(ValueError, match="2 or more rounds"):
+        benchreport.speedup(report, "mlp", "b3", "b5")
     assert report["flops_per_image"]["mlp"] == 2 * (784 * 128 + 128 * 10)
     assert "| b3 |" in out.with_suffix(".md").read_text()
     assert report["hardware"]["cpu_count"] and "cifar10_copy" in report["hardware"]  # runtime.hardware + copy
@@ -120,3 +128,16 @@ def test_bench_runs_and_writes_its_report(tmp_path, monkeypatch):
 def test_committed_reports_are_named_for_what_they_are():
     names = {p.stem for p in (REPO / "bench" / "reports").glob("*.json")}
     assert names <= {"cpu", "gpu"}, names  # not named for one GPU model (h100, a100, ...)
+
+
+def test_speedup_is_a_ratio_of_geometric_means_paired_by_round():
+    def report(a, b):
+        rows = [{"row": "x", "repeat_s": a}, {"row": "y", "repeat_s": b}]
+        return {"tasks": {"t": rows}}
+
+    # y is about twice as fast in every round, however loaded the machine was
+    s = benchreport.speedup(report([1.0, 3.0, 2.0], [0.5, 1.4, 1.05]), "t", "x", "y")
+    assert 1.9 < s.ratio < 2.1 and 1.5 < s.low < s.ratio < s.high < 2.6 and s.significant
+    # the same times unpaired in order: the rounds' load swamps the difference, no claim possible
+    s = benchreport.speedup(report([1.0, 3.0, 2.0], [1.5, 1.0, 0.5]), "t", "x", "y")
+    assert s.low < 1 < s.high and not s.significant

@@ -1,10 +1,12 @@
-"""The maintainer tools: the lane report made from nbval's JUnit XML."""
+"""The maintainer tools: the lane report made from nbval's JUnit XML, execute.py, the GPU lane's calls."""
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))  # the tools import each other (provenance)
 
 
 def _load(name: str):
@@ -97,8 +99,10 @@ def test_gpu_lane_calls_split_the_pages_by_the_data_they_carry():
 
 
 def test_report_records_what_each_page_was_when_checked(tmp_path, monkeypatch):
-    """The JSON keeps a hash of each notebook's sources, so a page's stamp can tell it changed since."""
+    """The JSON keeps the hash of what the run checked of each notebook (tools/provenance.py), so a
+    page's stamp can tell whether it changed since."""
     import nbformat
+    from provenance import checked_sha256
 
     report = _load("gpu_report")
     monkeypatch.chdir(tmp_path)
@@ -110,13 +114,6 @@ def test_report_records_what_each_page_was_when_checked(tmp_path, monkeypatch):
     (tmp_path / "j.xml").write_text(JUNIT)
     assert report.main(["j.xml", "--out", "lane.md"]) == 0
     rows = json.loads((tmp_path / "lane.json").read_text())["notebooks"]
-    first = rows["chapters/01_background/01_1_what_is_pytorch.ipynb"]["source_sha256"]
-    assert first == report.source_sha256(page) and len(first) == 64
-    assert rows["chapters/05_practice/05_4_cifar10_cnn.ipynb"]["source_sha256"] is None  # not in this tree
-    nb.cells[0].outputs = []  # outputs do not count ...
-    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
-    nbformat.write(nb, page)
-    assert report.source_sha256(page) == first
-    nb.cells[0].source = "# A page, edited"  # ... sources do
-    nbformat.write(nb, page)
-    assert report.source_sha256(page) != first
+    first = rows["chapters/01_background/01_1_what_is_pytorch.ipynb"]["checked_sha256"]
+    assert first == checked_sha256(page) and len(first) == 64
+    assert rows["chapters/05_practice/05_4_cifar10_cnn.ipynb"]["checked_sha256"] is None  # not in this tree

@@ -129,8 +129,21 @@ def test_weights_api_reads_a_file_from_the_hub_cache(tmp_path):
     assert transfer.same_weights(cached, saved)
 
 
-def test_mean_and_se():
-    m, se = transfer.mean_and_se([1.0, 2.0, 3.0])
-    assert m == pytest.approx(2.0) and se == pytest.approx(1.0 / 3**0.5)
-    with pytest.raises(ValueError):
-        transfer.mean_and_se([1.0])
+def test_scaled_trivial_augment_translates_in_proportion_to_the_image():
+    scaled, wide = transfer.ScaledTrivialAugmentWide(), transfer.ScaledTrivialAugmentWide(max_translate=32)
+    reference = v2.TrivialAugmentWide._AUGMENTATION_SPACE
+    for name in ("TranslateX", "TranslateY"):
+        torch.testing.assert_close(scaled._AUGMENTATION_SPACE[name][0](31, 16, 16), torch.linspace(0, 16, 31))
+        torch.testing.assert_close(wide._AUGMENTATION_SPACE[name][0](31, 16, 16), reference[name][0](31, 16, 16))
+    assert scaled._AUGMENTATION_SPACE["TranslateY"][0](31, 8, 16)[-1] == 8  # Y follows the height
+    for name in set(reference) - {"TranslateX", "TranslateY"}:
+        assert scaled._AUGMENTATION_SPACE[name] is reference[name]
+    assert v2.TrivialAugmentWide._AUGMENTATION_SPACE is reference  # the class itself is untouched
+    # a 16 x 16 image that leaves the frame becomes all fill (0): often with 32 px, rarely scaled
+    image = torch.full((3, 16, 16), 200, dtype=torch.uint8)
+    torch.manual_seed(0)
+    gone = {
+        name: sum(int(t(image).eq(0).all()) for _ in range(3000)) / 3000
+        for name, t in (("scaled", scaled), ("wide", wide))
+    }
+    assert gone["wide"] > 0.05 and gone["scaled"] < 0.01, gone

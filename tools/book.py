@@ -8,7 +8,7 @@ Both editions are the same sources (``_config.yml``, ``_toc.yml``, ``chapters/``
 Book's Sphinx configuration; the zh edition adds ``language=zh_CN`` and the catalogs in
 ``locales/`` (Sphinx translates the prose while it reads each page; code and outputs are the
 notebooks' own). Warnings are errors, and in the zh edition a string without a translation is a
-warning (``_ext/torchbook_site.py``), so a changed English sentence fails the build.
+warning (``_ext/torchbook_site/editions.py``), so a changed English sentence fails the build.
 """
 
 from __future__ import annotations
@@ -81,26 +81,65 @@ def build(builder: str = "html", edition: str = "en", strict: bool = True) -> in
     return 0
 
 
+# The site's root page: the book's title and one line about each edition. A reader whose browser's
+# first language is Chinese or English goes straight to that edition (``#choose`` stays); anyone
+# else, and a browser without JavaScript, sees both editions to choose from.
 CHOOSER = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>PyTorch: Principles and Practice · PyTorch：原理与实践</title>
+<meta name="description" content="An open course on PyTorch in which every page is a notebook you can run, in English and in Chinese.">
+<link rel="alternate" hreflang="en" href="en/intro.html">
+<link rel="alternate" hreflang="zh-CN" href="zh/intro.html">
+<link rel="icon" href="en/_static/favicon.png">
+<script>
+  // The reader's first language, if it is one of the book's: straight to that edition.
+  (() => {
+    if (location.hash === "#choose") return;
+    const first = ((navigator.languages || [])[0] || navigator.language || "").toLowerCase();
+    const edition = first.startsWith("zh") ? "zh" : first.startsWith("en") ? "en" : null;
+    if (edition) location.replace(edition + "/intro.html");
+  })();
+</script>
 <style>
-  body { font-family: system-ui, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif;
-         max-width: 40rem; margin: 4rem auto; padding: 0 1rem; line-height: 1.6; color: #222; }
-  a { color: #0a5fb4; font-size: 1.25rem; }
-  li { margin: 1rem 0; }
+  :root { color-scheme: light dark; --fg: #222; --muted: #555; --bg: #fff; --card: #f6f7f9; --line: #d8dce2; --link: #0a58c2; }
+  @media (prefers-color-scheme: dark) {
+    :root { --fg: #e6e6e6; --muted: #b0b4ba; --bg: #14181e; --card: #1d232b; --line: #36404c; --link: #7cb5ff; }
+  }
+  body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC", "PingFang SC",
+           "Microsoft YaHei", sans-serif;
+         margin: 0; background: var(--bg); color: var(--fg); line-height: 1.6; }
+  main { max-width: 46rem; margin: 0 auto; padding: 3rem 1.25rem; }
+  [lang="zh-CN"] { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB",
+                   "Microsoft YaHei", sans-serif; }
+  h1 { font-size: clamp(1.75rem, 6vw, 2.5rem); line-height: 1.2; margin: 0 0 0.5rem; }
+  h1 span { display: block; }
+  .about { color: var(--muted); margin: 0 0 2rem; }
+  .about span { display: block; }
+  ul { list-style: none; padding: 0; margin: 0; display: grid; gap: 1rem;
+       grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); }
+  li { background: var(--card); border: 1px solid var(--line); border-radius: 0.5rem; padding: 1.25rem; }
+  li a { color: var(--link); font-size: 1.35rem; font-weight: 600; text-decoration: none; }
+  li a:hover, li a:focus { text-decoration: underline; }
+  li p { margin: 0.5rem 0 0; }
 </style>
 </head>
 <body>
 <main>
-<h1>PyTorch: Principles and Practice · <span lang="zh-CN">PyTorch：原理与实践</span></h1>
-<p>Choose a language · <span lang="zh-CN">选择语言</span></p>
+<h1>PyTorch: Principles and Practice <span lang="zh-CN">PyTorch：原理与实践</span></h1>
+<p class="about">An open course in which every page is a notebook you can run.
+<span lang="zh-CN">一门开放课程，其中每一页都是一个可以运行的笔记本。</span></p>
 <ul>
-  <li><a href="en/intro.html">English edition</a></li>
-  <li><a href="zh/intro.html" lang="zh-CN" hreflang="zh-CN">中文版</a></li>
+  <li>
+    <a href="en/intro.html" hreflang="en">English</a>
+    <p>The original text, with the code and outputs of every notebook.</p>
+  </li>
+  <li lang="zh-CN">
+    <a href="zh/intro.html" hreflang="zh-CN">中文版</a>
+    <p>同样的笔记本、代码和输出，正文为中文，术语首次出现时附英文原文。</p>
+  </li>
 </ul>
 </main>
 </body>

@@ -2,7 +2,9 @@
 
 Run it through `make execute` (all notebooks) or `make execute NB=chapters/01_background/01_1_what_is_pytorch.ipynb`:
 the Makefile sets the environment the tests use (data root, offline, seed of hashing) and
-the run mode (`MODE=full` by default).
+the run mode (`MODE=full` by default). After each notebook, where its outputs come from (date,
+hardware, torch, mode, seconds, the hash of what a run checks) goes into `reports/outputs.json`
+(tools/provenance.py); `--no-record` leaves it out (e.g. a copy of a notebook elsewhere).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from provenance import OUTPUTS, record
 
 REPO = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -44,17 +47,21 @@ def execute(path: Path, timeout: int) -> float:
     return seconds
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapters/**/*.ipynb")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
-    args = parser.parse_args()
+    parser.add_argument("--outputs-report", type=Path, default=OUTPUTS, help="where provenance is recorded")
+    parser.add_argument("--no-record", action="store_true", help="do not record the provenance")
+    args = parser.parse_args(argv)
     paths = args.notebooks or sorted((REPO / "chapters").glob("*/*.ipynb"))
     mode = os.environ.get("TORCHBOOK_MODE", "full")
     for path in paths:
         print(f"executing {path} (TORCHBOOK_MODE={mode}) ...", flush=True)
         seconds = execute(path.resolve(), args.timeout)
         print(f"  done in {seconds:.1f} s", flush=True)
+        if not args.no_record:
+            record(path.resolve(), seconds, mode, report=args.outputs_report)
     return 0
 
 

@@ -18,7 +18,8 @@
 #           benchmark alone on the machine (bench/bench.py -> gpu.{json,md})
 #   here:   bash tools/gpu_lane.sh report junit-1.xml junit-2.xml       # -> reports/gpu-lane.{md,json}
 #           bash tools/gpu_lane.sh unpack notebooks-1.tar notebooks-2.tar
-#                 # the GPU-executed device-dependent pages (DEVICE_PAGES) into chapters/
+#                 # the GPU-executed device-dependent pages (DEVICE_PAGES) into chapters/, and where
+#                 # their outputs come from into reports/outputs.json
 #           cp gpu.json gpu.md bench/reports/   then   make execute NB=chapters/07_tools/07_1_speed.ipynb
 #
 # Each call returns at most 5 files: junit-N.xml, notebooks-N.tar, lane-N.log (and in call 2
@@ -148,8 +149,12 @@ call() {  # $1 = 1 or 2: the pages of that call under nbval; device pages execut
     [[ " ${nbs[*]} " == *" $nb "* ]] && executed+=("$nb")
   done
   if ((${#executed[@]})); then  # in place, in parallel: their outputs become the committed ones
-    printf '%s\n' "${executed[@]}" | xargs -P "$WORKERS" -I{} "$PYTHON" tools/execute.py {} || status=$?
-    tar -cf "$OUTDIR/notebooks-$call.tar" "${executed[@]}"
+    # their provenance (tools/provenance.py) travels in the tar as outputs-N.json; unpack merges it
+    printf '%s\n' "${executed[@]}" | xargs -P "$WORKERS" -I{} "$PYTHON" tools/execute.py {} \
+      --outputs-report "$OUTDIR/outputs-$call.json" || status=$?
+    local provenance=()
+    [ -f "$OUTDIR/outputs-$call.json" ] && provenance=(-C "$OUTDIR" "outputs-$call.json")
+    tar -cf "$OUTDIR/notebooks-$call.tar" "${executed[@]}" "${provenance[@]}"
   fi
   echo "setup and device pages: $((SECONDS - start)) s"
   # nbval's settings come from pyproject.toml, as in `make nbval`; one notebook per worker
@@ -182,9 +187,14 @@ dryrun() {  # both calls here, fast mode, CPU: checks the plumbing and times it
   return $status
 }
 
-unpack() {  # the GPU-executed notebooks into chapters/ (only DEVICE_PAGES are in the tars)
+unpack() {  # the GPU-executed notebooks into chapters/ (only DEVICE_PAGES are in the tars), and
+  # where their outputs come from into reports/outputs.json
   local tarball
   for tarball in "$@"; do tar -xvf "$tarball"; done
+  for json in outputs-[12].json; do
+    [ -f "$json" ] && "$PYTHON" tools/provenance.py merge "$json" && rm "$json"
+  done
+  return 0
 }
 
 case "${1:-}" in
@@ -194,5 +204,5 @@ case "${1:-}" in
   dryrun) shift; dryrun ;;
   unpack) shift; unpack "$@" ;;
   report) shift; "$PYTHON" tools/gpu_report.py "$@" --out reports/gpu-lane.md --mode full ;;
-  *) sed -n '2,37p' "$0"; exit 2 ;;
+  *) sed -n '2,38p' "$0"; exit 2 ;;
 esac

@@ -1,14 +1,16 @@
 """Turn nbval's JUnit XML into the lane report: date, hardware, versions, seconds and
-pass/fail per notebook. Writes Markdown (and JSON beside it).
+pass/fail per notebook, and per notebook the hash of what the run checked
+(tools/provenance.py: code, cell tags, compared outputs), which each page's stamp compares with
+the page as built. Writes Markdown (and JSON beside it).
 
     python tools/gpu_report.py reports/gpu-junit.xml [more.xml ...] --out reports/gpu-lane.md
+    python tools/gpu_report.py junit.xml --out reports/cpu-full-lane.md --title "..."   (make lane-cpu)
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import platform
@@ -16,6 +18,8 @@ import sys
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from pathlib import Path
+
+from provenance import checked_sha256
 
 
 def hardware() -> dict[str, str]:
@@ -52,18 +56,6 @@ def per_notebook(junit: Path) -> OrderedDict[str, dict[str, float | int]]:
         elif case.find("skipped") is not None:
             row["skipped"] += 1
     return rows
-
-
-def source_sha256(notebook: Path) -> str | None:
-    """A hash of a notebook's cell sources (not its outputs): the page the lane checked.
-
-    The verified stamp of each page compares it with the notebook as built, so a page whose text or
-    code changed after its last lane run says so. None when the file is not there."""
-    if not notebook.is_file():
-        return None
-    cells = json.loads(notebook.read_text())["cells"]
-    text = "\x1e".join(c["cell_type"] + "\x1f" + "".join(c["source"]) for c in cells)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def render(rows: OrderedDict[str, dict[str, float | int]], info: dict[str, str], mode: str, title: str) -> str:
@@ -107,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(rows, info, args.mode, args.title))
     for notebook, row in rows.items():
-        row["source_sha256"] = source_sha256(Path(notebook))
+        row["checked_sha256"] = checked_sha256(Path(notebook))
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     report = {"title": args.title, "date": date, "hardware": info, "mode": args.mode, "notebooks": rows}
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")

@@ -25,6 +25,7 @@ import contextlib
 import copy
 import functools
 import hashlib
+import io
 import json
 import re
 import sys
@@ -32,12 +33,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from book import BUILD, build
+from glossary import glossary_entries
+
 ROOT = Path(__file__).resolve().parents[1]
 LANG = "zh_CN"
 LOCALES = ROOT / "locales"
 CATALOGS = LOCALES / LANG / "LC_MESSAGES"
 ZH_NOTEBOOKS = LOCALES / LANG / "notebooks"
-POT_DIR = ROOT / "_build" / "gettext"
+POT_DIR = BUILD / "gettext"  # where tools/book.py gettext writes the templates
 HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 
 # ----------------------------------------------------------------------------- the pieces a translation keeps
@@ -157,14 +161,34 @@ def read(path: Path):
         return read_po(f, locale=LANG)
 
 
-def write(catalog, path: Path) -> None:
+def render(catalog) -> bytes:
+    """The catalog as its .po file's bytes."""
     from babel.messages.pofile import write_po
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     for m in catalog:
         m.flags -= {"python-format", "python-brace-format"}
-    with path.open("wb") as f:
-        write_po(f, catalog, width=0, omit_header=False, include_previous=True, sort_output=False)
+    f = io.BytesIO()
+    write_po(f, catalog, width=0, omit_header=False, include_previous=True, sort_output=False)
+    return f.getvalue()
+
+
+def write(catalog, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render(catalog))
+
+
+def write_if_changed(catalog, path: Path, created) -> bool:
+    """Write ``catalog`` unless the file holds the same messages already: then the file keeps its
+    ``POT-Creation-Date`` (``created``, the date it had) and is not touched, so an extract that
+    changed no message leaves no diff. True when written."""
+    fresh = catalog.creation_date
+    if created is not None and path.is_file():
+        catalog.creation_date = created
+        if render(catalog) == path.read_bytes():
+            return False
+        catalog.creation_date = fresh
+    write(catalog, path)
+    return True
 
 
 def entries(catalog) -> list:
@@ -209,10 +233,8 @@ def templates() -> dict[Path, list[str]]:
 
 
 def extract() -> None:
-    """Build the templates from the sources and bring every catalog up to date with them."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    from book import build
-
+    """Build the templates from the sources and bring every catalog up to date with them (a catalog
+    whose messages did not change is left as it is, its POT-Creation-Date included)."""
     build("gettext")
     from babel.messages.catalog import Catalog
 
@@ -224,8 +246,10 @@ def extract() -> None:
             template.add(msgid, "")
         target = CATALOGS / rel
         with locked():
+            created = None
             if target.is_file():
                 catalog = read(target)
+                created = catalog.creation_date
                 catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
                 catalog.obsolete.clear()  # a string the sources no longer have is not kept
             else:
@@ -233,7 +257,8 @@ def extract() -> None:
                 for msgid in ids:
                     catalog.add(msgid, "")
             catalog.fuzzy = False
-            write(catalog, target)
+            if write_if_changed(catalog, target, created):
+                print(f"updated {target.relative_to(ROOT)}")
     for stale in catalog_paths():
         if stale.relative_to(CATALOGS) not in seen:
             print(f"removing {stale.relative_to(ROOT)}: no such page any more")
@@ -320,9 +345,6 @@ class Report:
 
 def current() -> list[str]:
     """How the catalogs differ from the strings of the current sources (gettext build)."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    from book import build
-
     build("gettext")
     bad = []
     for rel, ids in templates().items():
@@ -344,12 +366,9 @@ def current() -> list[str]:
 
 
 def glossary_keys(glossary: Path = ROOT / "glossary.md") -> set[str]:
-    """The glossary's English terms: every page links to them by these keys, so the zh glossary
-    keeps them as they are (its definitions are translated)."""
-    if not glossary.is_file():
-        return set()
-    block = glossary.read_text(encoding="utf-8").split("```{glossary}", 1)[-1].split("\n```", 1)[0]
-    return {line.strip() for line in block.splitlines() if line.strip() and not line.startswith(" ")}
+    """The glossary's English terms (tools/glossary.py): every page links to them by these keys,
+    so the zh glossary keeps them as they are (its definitions are translated)."""
+    return {key for key, _ in glossary_entries(glossary)}
 
 
 def check(paths: list[Path] | None = None, against_sources: bool = False) -> Report:

@@ -2,6 +2,8 @@
 
     torchrun --standalone --nproc_per_node=2 -m torchbook.distributed --out runs/ddp --batch 32
     python -m torchbook.distributed --out runs/one --batch 64          # one process, no torchrun
+    TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 torchrun --standalone --nproc_per_node=2 --max-restarts=3 \
+        -m torchbook.distributed --out runs/ddp --resume                # survives a failed worker
 
 Every process runs :func:`main`. ``torchrun`` tells each one who it is through environment
 variables (``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``/``MASTER_PORT``); without
@@ -12,6 +14,14 @@ wrapping with ``DistributedDataParallel`` or FSDP2's ``fully_shard``; gradient a
 with ``no_sync`` (DDP) or ``set_requires_gradient_sync`` (FSDP2); a checkpoint written by
 rank 0 only; ``destroy_process_group``. Each rank also writes ``rank{r}.json`` (what it saw and
 held), so a notebook or a test can compare runs.
+
+Restarts: after every epoch rank 0 writes the training state, ``state.pt`` (model, optimizer
+state, epochs done, every rank's random-number state), atomically. torchrun's
+``--max-restarts`` restarts the worker processes of a failed job, and they run this script
+from the top; with ``--resume`` each loads ``state.pt`` and continues from the next epoch
+(``DistributedSampler.set_epoch`` gives that epoch the same order as in an uninterrupted run).
+``--fail-epoch E`` makes the last rank exit with code 1 when epoch E starts on the first
+attempt, to show it.
 """
 
 from __future__ import annotations
@@ -24,8 +34,9 @@ import platform
 import subprocess
 import sys
 import time
+import typing
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +61,16 @@ class DistConfig:
     seed: int = 0
     strategy: str = "ddp"  # "ddp" or "fsdp" (FSDP2, torch.distributed.fsdp.fully_shard)
     backend: str = "auto"  # "auto" (nccl if a GPU per process, else gloo), "gloo" or "nccl"
+    resume: bool = False  # continue from out/state.pt when it exists (what a restarted worker needs)
+    fail_epoch: int | None = None  # demonstration: the last rank exits when this epoch starts, first attempt only
 
     def __post_init__(self) -> None:
         if self.strategy not in ("ddp", "fsdp"):
             raise ValueError(f"strategy must be 'ddp' or 'fsdp', got {self.strategy!r}")
+        if self.resume and self.strategy == "fsdp":
+            raise ValueError(
+                "resume is for ddp (and one process); FSDP2 saves shards with torch.distributed.checkpoint"
+            )
         if self.backend not in ("auto", "gloo", "nccl"):
             raise ValueError(f"backend must be 'auto', 'gloo' or 'nccl', got {self.backend!r}")
         if self.batch < 1 or self.accum < 1 or self.epochs < 1:
@@ -87,6 +104,41 @@ def local_bytes(tensors: Sequence[torch.Tensor]) -> int:
 
 def _optimizer_bytes(optimizer: torch.optim.Optimizer) -> int:
     return local_bytes([v for state in optimizer.state.values() for v in state.values() if torch.is_tensor(v)])
+
+
+STATE = "state.pt"  # the training state written after every epoch
+
+
+def restart_count() -> int:
+    """How many times torchrun has restarted this worker group (``TORCHELASTIC_RESTART_COUNT``; 0 without torchrun)."""
+    return int(os.environ.get("TORCHELASTIC_RESTART_COUNT", 0))
+
+
+def save_state(path: str | Path, state: dict[str, Any]) -> None:
+    """``torch.save(state, path)`` atomically: a crash while writing leaves the previous file intact."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic on POSIX and Windows
+
+
+def log_event(out: str | Path, text: str) -> None:
+    """Append ``attempt <restart> rank <rank> <text>`` to ``out/events.log``: the job's history across restarts."""
+    rank = int(os.environ.get("RANK", 0))
+    with open(Path(out) / "events.log", "a") as f:
+        f.write(f"attempt {restart_count()} rank {rank} {text}\n")
+
+
+def read_events(out: str | Path) -> list[str]:
+    """The lines of ``out/events.log`` ordered by attempt, then rank (each rank's lines in its own order)."""
+    lines = (Path(out) / "events.log").read_text().splitlines()
+    return sorted(lines, key=lambda line: (int(line.split()[1]), int(line.split()[3])))
+
+
+def load_state(out: str | Path) -> dict[str, Any] | None:
+    """The training state in ``out`` (keys ``model``, ``optimizer``, ``epoch``, ``rng``), or None."""
+    path = Path(out) / STATE
+    return torch.load(path, weights_only=True) if path.is_file() else None
 
 
 def train(cfg: DistConfig) -> dict[str, Any]:
@@ -131,6 +183,10 @@ def _train(
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
     model: nn.Module = MLP().to(device)
     full_param_bytes = local_bytes(list(model.parameters()))
+    inner = model  # the plain model, whatever wraps it below
+    state = load_state(out) if cfg.resume else None  # every rank reads the same file
+    if state is not None:
+        model.load_state_dict(state["model"])
     if distributed and cfg.strategy == "ddp":
         from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -143,11 +199,22 @@ def _train(
         fully_shard(model)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
+    start_epoch = 0
+    if state is not None:  # weights alone are not the run: momentum and the epoch are part of it
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch = state["epoch"]
+        if rank < len(state["rng"]):
+            torch.set_rng_state(state["rng"][rank])
+    log_event(out, f"starts at epoch {start_epoch}" + (" (state.pt loaded)" if state is not None else ""))
 
     losses: list[float] = []
     seen: list[int] = []  # the dataset indices this rank trained on, in order
     start = time.perf_counter()
-    for epoch in range(cfg.epochs):
+    for epoch in range(start_epoch, cfg.epochs):
+        if cfg.fail_epoch == epoch and rank == world_size - 1 and restart_count() == 0:
+            log_event(out, f"fails at the start of epoch {epoch} (exit code 1)")
+            print(f"rank {rank}: simulated failure at the start of epoch {epoch}", file=sys.stderr, flush=True)
+            os._exit(1)  # like a process the system kills: no clean-up, no goodbye to the other ranks
         sampler.set_epoch(epoch)  # without it every epoch repeats epoch 0's order
         seen.extend(list(sampler))
         for i, (Xb, yb) in enumerate(loader):
@@ -160,7 +227,10 @@ def _train(
             if last_micro:
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=False)  # keep gradient tensors to measure them
+        if cfg.strategy == "ddp" or not distributed:
+            _save_training_state(out, inner, optimizer, epoch + 1, rank, distributed)
     seconds = time.perf_counter() - start
+    log_event(out, f"finishes epoch {cfg.epochs - 1}")
 
     record = {
         "rank": rank,
@@ -170,6 +240,8 @@ def _train(
         "device": str(device),
         "strategy": cfg.strategy if distributed else "single",
         "host": platform.node(),
+        "restart": restart_count(),
+        "start_epoch": start_epoch,
         "steps": len(losses) // cfg.accum,
         "losses": losses,
         "seen": seen,
@@ -187,6 +259,26 @@ def _train(
     if distributed:
         dist.barrier()  # nobody leaves before the checkpoint and every record are written
     return record
+
+
+def _save_training_state(
+    out: Path, model: nn.Module, optimizer: torch.optim.Optimizer, epochs_done: int, rank: int, distributed: bool
+) -> None:
+    """Rank 0 writes ``out/state.pt`` after an epoch; every rank waits until it is on disk (DDP, one process)."""
+    rng = [torch.get_rng_state()]
+    if distributed:  # every rank's generator, so that each resumes its own random stream
+        rng = [torch.empty(0, dtype=torch.uint8)] * dist.get_world_size()
+        dist.all_gather_object(rng, torch.get_rng_state())
+    if rank == 0:  # DDP: the same weights and optimizer state on every rank, one writer
+        state = {
+            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "optimizer": optimizer.state_dict(),
+            "epoch": epochs_done,
+            "rng": rng,
+        }
+        save_state(out / STATE, state)
+    if distributed:
+        dist.barrier()  # a failure after this line finds the whole epoch saved
 
 
 def _no_sync(model: nn.Module, skip_sync: bool) -> contextlib.AbstractContextManager[None]:
@@ -220,12 +312,21 @@ def _full_state_dict(model: nn.Module, strategy: str) -> dict[str, torch.Tensor]
 # ----------------------------------------------------------------------------- launching
 
 
-def torchrun_command(nproc: int, args: Sequence[str], nnodes: int = 1) -> list[str]:
+#: In torchrun's environment when workers may be restarted: each attempt then gets a fresh store
+#: and port. With the store shared across attempts (torch 2.14's default), restarted gloo workers
+#: can read the dead workers' addresses and fail to connect (pytorch/pytorch#135712).
+RESTART_ENV = {"TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1"}
+
+
+def torchrun_command(nproc: int, args: Sequence[str], nnodes: int = 1, max_restarts: int = 0) -> list[str]:
     """The ``torchrun`` command line (as ``python -m torch.distributed.run``) for this module.
 
     One node: ``--standalone`` (a local rendezvous on a free port). Several nodes need
     ``--rdzv-backend/--rdzv-endpoint/--rdzv-id`` instead; see :func:`multinode_command`.
+    ``max_restarts`` > 0 lets torchrun restart all workers that many times after a failure (run
+    it with :data:`RESTART_ENV` in the environment, and the script with ``--resume``).
     """
+    restarts = [f"--max-restarts={max_restarts}"] if max_restarts else []
     return [
         sys.executable,
         "-m",
@@ -233,19 +334,29 @@ def torchrun_command(nproc: int, args: Sequence[str], nnodes: int = 1) -> list[s
         "--standalone",
         f"--nnodes={nnodes}",
         f"--nproc-per-node={nproc}",
+        *restarts,
         "-m",
         "torchbook.distributed",
         *args,
     ]
 
 
-def multinode_command(nnodes: int, nproc: int, endpoint: str, job_id: str, args: Sequence[str]) -> str:
-    """The command to type on *each* of ``nnodes`` machines; ``endpoint`` is ``host:port`` of one of them."""
+def multinode_command(
+    nnodes: int, nproc: int, endpoint: str, job_id: str, args: Sequence[str], max_restarts: int = 0
+) -> str:
+    """The command to type on *each* of ``nnodes`` machines; ``endpoint`` is ``host:port`` of one of them.
+
+    With ``max_restarts`` it allows that many restarts and sets :data:`RESTART_ENV` before torchrun.
+    """
+    env = [f"{k}={v}" for k, v in RESTART_ENV.items()] if max_restarts else []
+    restarts = [f"--max-restarts={max_restarts}"] if max_restarts else []
     return " ".join(
         [
+            *env,
             "torchrun",
             f"--nnodes={nnodes}",
             f"--nproc-per-node={nproc}",
+            *restarts,
             "--rdzv-backend=c10d",
             f"--rdzv-endpoint={endpoint}",
             f"--rdzv-id={job_id}",
@@ -257,29 +368,45 @@ def multinode_command(nnodes: int, nproc: int, endpoint: str, job_id: str, args:
 
 
 def cli_args(cfg: DistConfig) -> list[str]:
-    """``cfg`` as this module's command-line arguments."""
+    """``cfg`` as this module's command-line arguments (a true flag as ``--resume``, None left out)."""
     args = []
     for key, value in asdict(cfg).items():
-        if value is not None:
-            args += [f"--{key}", str(value)]
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            args += [flag] if value else []
+        elif value is not None:
+            args += [flag, str(value)]
     return args
 
 
-def launch(cfg: DistConfig, nproc: int = 2, timeout: float = 120.0) -> list[dict[str, Any]]:
-    """Run ``cfg`` as ``nproc`` processes on this machine (loopback only); return the rank records.
-
-    Raises ``RuntimeError`` with the job's output when it fails, ``subprocess.TimeoutExpired``
-    when it takes longer than ``timeout`` seconds.
-    """
+def loopback_env() -> dict[str, str]:
+    """This process's environment for a job of local processes: one thread each, gloo over loopback."""
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", "1")
     env.setdefault("MASTER_ADDR", "127.0.0.1")
     if sys.platform.startswith("linux"):
         env.setdefault("GLOO_SOCKET_IFNAME", "lo")  # gloo over loopback, never a real network
+    return env
+
+
+def launch(cfg: DistConfig, nproc: int = 2, timeout: float = 120.0, max_restarts: int = 0) -> list[dict[str, Any]]:
+    """Run ``cfg`` as ``nproc`` processes on this machine (loopback only); return the rank records.
+
+    ``max_restarts``: torchrun restarts all workers up to that many times after a failure; the
+    records are those of the last attempt. Raises ``RuntimeError`` with the job's output when it
+    fails, ``subprocess.TimeoutExpired`` when it takes longer than ``timeout`` seconds.
+    """
+    env = loopback_env()
+    if max_restarts:
+        env.update(RESTART_ENV)
     for stale in Path(cfg.out).glob("rank*.json"):
         stale.unlink()
     done = subprocess.run(
-        torchrun_command(nproc, cli_args(cfg)), env=env, capture_output=True, text=True, timeout=timeout
+        torchrun_command(nproc, cli_args(cfg), max_restarts=max_restarts),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if done.returncode != 0:
         raise RuntimeError(f"torchrun exited with {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -298,18 +425,29 @@ def max_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> fl
     return max((a[k].float() - b[k].float()).abs().max().item() for k in a)
 
 
+def parse_args(argv: Sequence[str] | None = None) -> DistConfig:
+    """A :class:`DistConfig` from this module's command line (the inverse of :func:`cli_args`)."""
+    parser = argparse.ArgumentParser(prog="python -m torchbook.distributed", description=__doc__.split("\n")[0])
+    hints = typing.get_type_hints(DistConfig)
+    for f in fields(DistConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if hints[f.name] is bool:
+            parser.add_argument(flag, action="store_true", default=f.default)
+        else:
+            kind = int if hints[f.name] in (int, int | None) else float if hints[f.name] is float else str
+            parser.add_argument(flag, type=kind, default=f.default)
+    return DistConfig(**vars(parser.parse_args(argv)))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line into a :class:`DistConfig` and train as this process's rank."""
-    parser = argparse.ArgumentParser(prog="python -m torchbook.distributed", description=__doc__.split("\n")[0])
-    for name, default in asdict(DistConfig()).items():
-        kind = type(default) if default is not None else str
-        parser.add_argument(f"--{name}", type=kind, default=default)
-    cfg = DistConfig(**vars(parser.parse_args(argv)))
+    cfg = parse_args(argv)
     record = train(cfg)
     if record["rank"] == 0:
+        last = f", last loss {record['losses'][-1]:.4f}" if record["losses"] else ""
         print(
             f"rank 0 of {record['world_size']} ({record['backend']}, {record['strategy']}): "
-            f"{record['steps']} steps, last loss {record['losses'][-1]:.4f}"
+            f"epochs {record['start_epoch']}-{cfg.epochs - 1}, {record['steps']} steps{last}"
         )
     return 0
 

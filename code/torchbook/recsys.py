@@ -33,6 +33,9 @@ __all__ = [
     "interaction_matrix",
     "MatrixFactorization",
     "TwoTower",
+    "log_popularity",
+    "pair_keys",
+    "sample_negatives",
     "bpr_loss",
     "in_batch_softmax_loss",
     "train",
@@ -101,7 +104,8 @@ def load_movielens(path: str | Path, min_rating: float = 4.0) -> tuple[Implicit,
     """Read MovieLens ratings (``u.data``: tab-separated, or ``ratings.csv``: with a header).
 
     Ratings of at least ``min_rating`` become implicit positives; ids are mapped to contiguous
-    integers in order of first appearance. Returns (data, user_ids, item_ids), the maps from the
+    integers in order of first appearance among the positives (a user or item with no rating of
+    at least ``min_rating`` gets no id). Returns (data, user_ids, item_ids), the maps from the
     file's ids to the new ones.
     """
     path = Path(path)
@@ -260,6 +264,41 @@ class TwoTower(nn.Module):
         return (u * v).sum(-1)
 
 
+def log_popularity(pairs: torch.Tensor, n_items: int) -> torch.Tensor:
+    """log q_i, the log of each item's share of the clicks in ``pairs`` (N, 2): (I,) float32.
+
+    The probability that a click drawn at random (an in-batch negative) is item i; unclicked
+    items get log(1e-12). The logQ correction subtracts it from the logits.
+    """
+    freq = torch.bincount(pairs[:, 1], minlength=n_items).double() / len(pairs)
+    return freq.clamp_min(1e-12).log().float()
+
+
+def pair_keys(pairs: torch.Tensor, n_items: int) -> torch.Tensor:
+    """Sorted, distinct int64 keys ``user * n_items + item`` of ``pairs`` (N, 2): a set of clicks to look up."""
+    return (pairs[:, 0].long() * n_items + pairs[:, 1].long()).unique()
+
+
+def sample_negatives(
+    users: torch.Tensor, seen: torch.Tensor, n_items: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """One item per user, drawn uniformly from the items that user has *not* clicked.
+
+    users (B,) int64 on the CPU; ``seen`` the :func:`pair_keys` of the clicks -> items (B,) int64.
+    This is BPR's sampler (Rendle et al. 2009 draw j from the items outside the user's
+    positives): rows that hit a clicked item are drawn again until none does, which is exact
+    (uniform over the unclicked items) and cheap when each user clicked a small share of the
+    catalogue. A user who clicked every item has no negative: an error.
+    """
+    items = torch.randint(n_items, (len(users),), generator=generator)
+    for _ in range(1000):
+        hit = torch.isin(users * n_items + items, seen)  # (B,) True where the draw is a click
+        if not hit.any():
+            return items
+        items[hit] = torch.randint(n_items, (int(hit.sum()),), generator=generator)
+    raise ValueError("a user has no unclicked item to draw (or almost none): BPR needs negatives")
+
+
 def bpr_loss(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
     """Bayesian personalised ranking: mean of -log σ(s_pos - s_neg). pos, neg (B,) -> 0-dim."""
     return -F.logsigmoid(pos - neg).mean()
@@ -295,8 +334,9 @@ def train(
 ) -> list[float]:
     """Train ``model`` on positive ``pairs`` (N, 2) with Adam; return the mean loss per epoch.
 
-    ``loss="bpr"`` pairs every positive with one item drawn uniformly (a negative that is
-    sometimes an unseen positive: implicit data has no true negatives); ``"softmax"`` uses the
+    ``loss="bpr"`` pairs every positive with one item drawn uniformly from the items the user
+    has not clicked in ``pairs`` (:func:`sample_negatives`; a presumed negative, sometimes a
+    held-out positive: implicit data has no true negatives); ``"softmax"`` uses the
     other positives of the batch as negatives (:func:`in_batch_softmax_loss`, with the logQ
     correction from the items' training frequencies unless ``logq_correction=False``).
     """
@@ -304,18 +344,19 @@ def train(
     device = torch.device(device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    freq = torch.bincount(pairs[:, 1], minlength=n_items).double() / len(pairs)
-    log_q = freq.clamp_min(1e-12).log().float().to(device)  # (I,)
+    log_q = log_popularity(pairs, n_items).to(device)  # (I,)
+    seen = pair_keys(pairs, n_items) if loss == "bpr" else None  # the clicks BPR must not draw as negatives
     history: list[float] = []
     for _ in range(epochs):
         model.train()
         order = torch.randperm(len(pairs), generator=g)
         total, count = 0.0, 0
         for start in range(0, len(pairs), batch_size):
-            batch = pairs[order[start : start + batch_size]].to(device)
+            rows = pairs[order[start : start + batch_size]]  # (B, 2) on the CPU
+            batch = rows.to(device)
             users, pos = batch[:, 0], batch[:, 1]
             if loss == "bpr":
-                neg = torch.randint(n_items, (len(batch),), generator=g).to(device)
+                neg = sample_negatives(rows[:, 0], seen, n_items, g).to(device)
                 value = bpr_loss(model(users, pos), model(users, neg))
             elif loss == "softmax":
                 correction = log_q[pos] if logq_correction else None

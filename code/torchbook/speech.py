@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 __all__ = [
     "WORDS",
@@ -60,6 +59,8 @@ class Espeak:
     """The eSpeak NG library of ``espeakng-loader``, called through ctypes (synchronous mode).
 
     ``say(text, voice, rate, pitch)`` -> (T,) float32 wave at :attr:`sample_rate` (22050 Hz).
+    The library keeps global state: initialise it once per process (:func:`synthesize` reuses one
+    instance); a second ``espeak_Initialize`` over a used engine has crashed it.
     """
 
     def __init__(self) -> None:
@@ -101,17 +102,33 @@ class Espeak:
         return torch.from_numpy(samples.astype(np.float32) / 32768.0)
 
 
+_ENGINE: Espeak | None = None
+
+
+def _engine() -> Espeak:
+    """The process's one :class:`Espeak`, created on first use."""
+    global _ENGINE
+    if _ENGINE is None:
+        _ENGINE = Espeak()
+    return _ENGINE
+
+
 def resample(wave_: torch.Tensor, orig: int, new: int) -> torch.Tensor:
-    """Resample (..., T) from ``orig`` to ``new`` Hz: a low-pass (moving average) then linear interpolation."""
+    """Resample (..., T) from ``orig`` to ``new`` Hz in the frequency domain: (..., round(T * new / orig)).
+
+    The spectrum (``torch.fft.rfft``) is cut (downsampling) or zero-padded (upsampling) at
+    ``min(orig, new) / 2`` and transformed back: an ideal low-pass, so nothing above the new
+    Nyquist frequency folds back as an alias. The signal is treated as periodic, which is harmless
+    for clips that start and end in silence.
+    """
     if orig == new:
         return wave_
-    x = wave_.reshape(-1, 1, wave_.shape[-1])
-    if new < orig:  # crude anti-aliasing: average over the ratio of the rates
-        width = max(1, round(orig / new))
-        x = F.avg_pool1d(F.pad(x, (width // 2, (width - 1) // 2), mode="replicate"), width, stride=1)
-    n = round(wave_.shape[-1] * new / orig)
-    out = F.interpolate(x, size=n, mode="linear", align_corners=False)
-    return out.reshape(*wave_.shape[:-1], n)
+    n_old = wave_.shape[-1]
+    n = round(n_old * new / orig)
+    spectrum = torch.fft.rfft(wave_.double(), dim=-1)  # (..., n_old // 2 + 1)
+    keep = min(spectrum.shape[-1], n // 2 + 1)
+    out = torch.fft.irfft(spectrum[..., :keep], n=n, dim=-1) * (n / n_old)
+    return out.to(wave_.dtype)
 
 
 def fit_length(wave_: torch.Tensor, length: int = SAMPLE_RATE, shift: int = 0) -> torch.Tensor:
@@ -149,7 +166,7 @@ def synthesize(
     sees exactly the same audio (eSpeak NG itself varies a few samples between calls).
     """
     words, voices = tuple(words), tuple(voices)
-    settings = {"words": words, "voices": voices, "rates": list(rates), "pitches": list(pitches), "v": 1}
+    settings = {"words": words, "voices": voices, "rates": list(rates), "pitches": list(pitches), "v": 2}
     path = None
     if cache is not None:
         key = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
@@ -157,7 +174,7 @@ def synthesize(
         if path.is_file():
             stored = torch.load(path, weights_only=True)
             return Clips(stored["waves"].float() / 32767, stored["labels"], stored["speakers"], words, voices)
-    engine = Espeak()
+    engine = _engine()
     waves, labels, speakers = [], [], []
     for s, voice in enumerate(voices):
         for w, word in enumerate(words):

@@ -87,15 +87,16 @@ def gpu_switches(
 
     On CUDA: ``autocast=torch.bfloat16`` (tensor cores), ``channels_last`` (cuDNN's NHWC
     kernels) and ``compile_mode="reduce-overhead"`` (CUDA graphs) as asked. Elsewhere all three
-    are off: bf16 on CPUs without AMX units is slower than float32, channels_last helps cuDNN
-    and not the CPU, and compiling costs minutes on a small CPU for a few percent.
+    are off, so that a CPU run computes in float32 on every CPU, bf16 instructions or not
+    (whether bf16 and channels_last pay on a CPU is what ``bench/bench.py``'s row b4 measures),
+    and CUDA graphs do not exist there.
     """
     on_cuda = torch.device(device).type == "cuda"
     asked = {"amp": amp, "channels_last": channels_last, "compile": compile}
     notes = (
         []
         if on_cuda
-        else [f"{name} off on {torch.device(device).type}: it pays on CUDA only" for name, on in asked.items() if on]
+        else [f"{name} off on {torch.device(device).type}: used on CUDA only" for name, on in asked.items() if on]
     )
     switches: dict[str, Any] = {
         "autocast": torch.bfloat16 if (amp and on_cuda) else None,

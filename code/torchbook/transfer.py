@@ -10,14 +10,16 @@ A network pretrained on some classes is adapted to others with few labels::
     groups = transfer.param_groups(model, head_lr=0.1, backbone_lr=0.01)   # ... and two lrs
 
 The augmentation is torchvision's ``transforms.v2``: per image (:func:`augmentation`, run by
-:class:`ImageTensors`) and per batch (MixUp/CutMix, :func:`mixup_or_cutmix` in a DataLoader's
-``collate_fn`` by :func:`mix_collate`). Their soft labels (N, C) go to ``nn.CrossEntropyLoss``
-as they are and are scored by :func:`accuracy`. Training is ``torchbook.training.fit``.
+:class:`ImageTensors`; TrivialAugment with translations scaled to the image,
+:class:`ScaledTrivialAugmentWide`) and per batch (MixUp/CutMix, :func:`mixup_or_cutmix` in a
+DataLoader's ``collate_fn`` by :func:`mix_collate`). Their soft labels (N, C) go to
+``nn.CrossEntropyLoss`` as they are and are scored by :func:`accuracy`. Training is
+``torchbook.training.fit``; comparisons over seeds are ``torchbook.stats.compare_seeds``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -98,12 +100,43 @@ class ImageTensors(Dataset):
 # ---------------------------------------------------------------------------- augmentation
 
 
-def augmentation(level: str, size: int, padding: int = 4) -> v2.Transform:
+class ScaledTrivialAugmentWide(v2.TrivialAugmentWide):
+    """``v2.TrivialAugmentWide`` whose translations scale with the image (uint8 (..., C, H, W) in and out).
+
+    torchvision's wide space translates by up to 32 pixels whatever the image size: at most the
+    whole width of a 32 x 32 CIFAR-10 image, but twice the width of a 16 x 16 one, where about
+    half of the translation magnitudes move the image out of the frame entirely. Here the largest
+    translation is ``max_translate`` pixels, by default the image's own width (height), the
+    fraction the wide space uses on CIFAR-10; ``max_translate=32`` is torchvision's space. Every
+    other operation and magnitude is torchvision's.
+    """
+
+    def __init__(self, max_translate: float | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_translate = max_translate
+
+        def translations(extent: int) -> Callable[[int, int, int], torch.Tensor]:
+            def magnitudes(num_bins: int, height: int, width: int) -> torch.Tensor:
+                top = max_translate if max_translate is not None else (width, height)[extent]
+                return torch.linspace(0.0, float(top), num_bins)
+
+            return magnitudes
+
+        self._AUGMENTATION_SPACE = {
+            **type(self)._AUGMENTATION_SPACE,
+            "TranslateX": (translations(0), True),
+            "TranslateY": (translations(1), True),
+        }
+
+
+def augmentation(level: str, size: int, padding: int = 4, max_translate: float | None = None) -> v2.Transform:
     """The per-image pipeline of an ablation level (:data:`LEVELS`), on uint8 images (C, size, size).
 
     ``"none"``: identity; ``"crop+flip"``: ``RandomCrop(size, padding)`` and
     ``RandomHorizontalFlip()``; ``"+TrivialAugment"`` and ``"+MixUp/CutMix"`` add
-    ``TrivialAugmentWide()`` (the batch mixing of the last level is :func:`mix_collate`).
+    :class:`ScaledTrivialAugmentWide` (``max_translate``: None scales translations to the image,
+    32 is torchvision's ``TrivialAugmentWide``); the batch mixing of the last level is
+    :func:`mix_collate`.
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
@@ -111,7 +144,7 @@ def augmentation(level: str, size: int, padding: int = 4) -> v2.Transform:
     if level != "none":
         steps += [v2.RandomCrop(size, padding=padding), v2.RandomHorizontalFlip()]
     if level in LEVELS[2:]:
-        steps.append(v2.TrivialAugmentWide())
+        steps.append(ScaledTrivialAugmentWide(max_translate))
     return v2.Compose(steps) if steps else v2.Identity()
 
 
@@ -191,11 +224,3 @@ def same_weights(a: nn.Module | dict[str, torch.Tensor], b: nn.Module | dict[str
     sa = a.state_dict() if isinstance(a, nn.Module) else a
     sb = b.state_dict() if isinstance(b, nn.Module) else b
     return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
-
-
-def mean_and_se(values: Iterable[float]) -> tuple[float, float]:
-    """Mean and standard error (sample std / sqrt(n)) of a few numbers, e.g. one per seed."""
-    v = torch.tensor(list(values), dtype=torch.float64)
-    if len(v) < 2:
-        raise ValueError("need at least two values for a standard error")
-    return v.mean().item(), (v.std() / len(v) ** 0.5).item()

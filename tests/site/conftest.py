@@ -121,3 +121,19 @@ def offline(browser, root_server: str):
     context.blocked = blocked  # type: ignore[attr-defined]
     yield context
     context.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config) -> None:
+    """Print the figures the page budget measured (tests/site/test_budget.py), also under xdist."""
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for r in reports
+        if getattr(r, "when", None) == "call"
+        for name, value in getattr(r, "user_properties", [])
+        if name == "budget"
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "page budget (slow 4G, first visit, gzip)")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)

@@ -1,6 +1,6 @@
 """The site as readers meet it (issue 10): phones, offline maths, figures, references, Chinese
-search, no sideways scroll, Chinese marked as Chinese, page weight, accessibility (axe-core),
-the verified stamp and exercise numbers.
+search, no sideways scroll, Chinese marked as Chinese, accessibility (axe-core), the verified
+stamp and exercise numbers. (Page weight and speed: test_budget.py.)
 
 Economy (the whole of `make test` has 15 minutes on 2 cores): one Chromium, one visit per page
 at 1280 px with the internet blocked (maths, Chinese marking, axe) and one at 390 px (width);
@@ -28,10 +28,24 @@ RAW_TEX_JS = r"""() => {
   while (walker.nextNode()) {
     const node = walker.currentNode;
     if (!/\\\(|\\\[|\\begin\{|\$\$|\\frac\{/.test(node.nodeValue)) continue;
-    if (node.parentElement.closest("pre, code, kbd, script, style, textarea, mjx-container, .highlight")) continue;
+    if (node.parentElement.closest("pre, code, kbd, script, style, textarea, .katex, .highlight")) continue;
     bad.push(node.nodeValue.trim().slice(0, 80));
   }
   return bad;
+}"""
+
+# Typeset at build time (KaTeX): every formula holds KaTeX's HTML, and once the fonts are ready
+# none of KaTeX's fonts failed and at least one loaded.
+KATEX_JS = r"""async () => {
+  await document.fonts.ready;
+  const maths = document.querySelectorAll("article .math");
+  const katex = [...document.fonts].filter(f => f.family.replace(/["']/g, "").startsWith("KaTeX"));
+  return {
+    formulas: maths.length,
+    typeset: [...maths].filter(m => m.querySelector(".katex")).length,
+    loaded: katex.filter(f => f.status === "loaded").length,
+    failed: katex.filter(f => f.status === "error").map(f => f.family),
+  };
 }"""
 
 UNMARKED_CHINESE_JS = r"""() => {
@@ -41,7 +55,7 @@ UNMARKED_CHINESE_JS = r"""() => {
     const node = walker.currentNode;
     if (!/[\u3400-\u4dbf\u4e00-\u9fff]/.test(node.nodeValue)) continue;
     const el = node.parentElement;
-    if (el.closest('script, style, mjx-container, [lang^="zh"]')) continue;
+    if (el.closest('script, style, .katex, [lang^="zh"]')) continue;
     bad.push(node.nodeValue.trim().slice(0, 40));
   }
   const zh = document.querySelector('[lang="zh-CN"]');
@@ -64,12 +78,14 @@ WIDTH_JS = r"""() => {
 
 
 class _Text(HTMLParser):
-    """The text of a page's article (what the search index holds), without scripts and styles."""
+    """The text of a page's article (what the search index holds), without scripts and styles
+    and without the boxes the extension adds to the written page (stamp, run cost: not indexed)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.depth = 0  # inside <article>
         self.skip = 0
+        self.asides: list[bool] = []  # per open <aside>: is it one of the extension's boxes
         self.parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -77,12 +93,17 @@ class _Text(HTMLParser):
             self.depth += 1
         if tag in ("script", "style"):
             self.skip += 1
+        if tag == "aside":
+            self.asides.append(any(k == "class" and (v or "").startswith("tb-") for k, v in attrs))
+            self.skip += self.asides[-1]
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "article":
             self.depth -= 1
         if tag in ("script", "style"):
             self.skip -= 1
+        if tag == "aside" and self.asides:
+            self.skip -= self.asides.pop()
 
     def handle_data(self, data: str) -> None:
         if self.depth and not self.skip:
@@ -106,11 +127,7 @@ def desktop_visits(offline, server: str, pages: list[str]) -> dict[str, dict]:
     for path in pages:
         page.goto(f"{server}/{path}", wait_until="load")
         has_math = page.evaluate("() => !!document.querySelector('.math')")
-        mathjax = None
-        if has_math:
-            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
-            page.evaluate("() => MathJax.startup.promise")
-            mathjax = page.evaluate("() => MathJax.version")
+        maths = page.evaluate(KATEX_JS) if has_math else None
         chinese = page.evaluate(UNMARKED_CHINESE_JS)
         page.add_script_tag(path=str(AXE))
         violations = page.evaluate(
@@ -126,7 +143,7 @@ def desktop_visits(offline, server: str, pages: list[str]) -> dict[str, dict]:
         page.set_viewport_size({"width": 1280, "height": 900})
         results[path] = {
             "has_math": has_math,
-            "mathjax": mathjax,
+            "maths": maths,
             "raw_tex": raw_tex,
             "width": width,
             "unmarked_chinese": chinese["bad"],
@@ -187,20 +204,10 @@ def test_maths_renders_with_the_internet_blocked(desktop_visits: dict, offline) 
     assert len(math_pages) >= 15, math_pages
     bad = {p: r["raw_tex"][:3] for p, r in desktop_visits.items() if r["raw_tex"]}
     assert not bad, f"raw TeX shown: {bad}"
-    assert all(desktop_visits[p]["mathjax"] for p in math_pages)
+    maths = {p: desktop_visits[p]["maths"] for p in math_pages}
+    bad = {p: m for p, m in maths.items() if m["typeset"] < m["formulas"] or m["failed"] or not m["loaded"]}
+    assert not bad, f"formulas not typeset, or KaTeX's fonts not loaded: {bad}"
     assert not offline.blocked, f"the site asked the internet for: {sorted(set(offline.blocked))[:5]}"
-
-
-def test_mathjax_only_on_pages_with_maths(site: Path, pages: list[str]) -> None:
-    wrong = []
-    for path in pages:
-        text = (site / path).read_text(encoding="utf-8")
-        if path == "search.html":
-            continue
-        if ("mathjax/tex-chtml.js" in text) != ('class="math' in text):
-            wrong.append(path)
-        assert "cdn.jsdelivr.net" not in text, path
-    assert not wrong, f"MathJax loaded without maths, or maths without MathJax: {wrong}"
 
 
 # ----------------------------------------------------------------------------- 3. alt text
@@ -320,18 +327,7 @@ def test_chinese_text_is_marked_zh_cn_with_a_cjk_font(desktop_visits: dict) -> N
     assert fonts and all("Noto Sans CJK SC" in f for f in fonts), fonts
 
 
-# ----------------------------------------------------------------------------- 10. page weight
-def test_first_visit_weight(browser, server: str, site: Path) -> None:
-    from weight import first_visit
-
-    r = first_visit(browser, server, site, CHAPTER)
-    print(f"\n{CHAPTER}: {r['requests']} requests, {int(r['gzip_bytes']) / 1e3:.0f} kB gzip")
-    # Before issue 10: 39 requests, 1.47 MB, of which Font Awesome's SVG script 0.54 MB and the
-    # search index on every page; after: about 0.87 MB (MathJax 0.26 MB of it, on pages with maths).
-    assert r["cdn_requests"] == 0
-    assert int(r["gzip_bytes"]) < 1_000_000 and int(r["requests"]) <= 39, r
-
-
+# ----------------------------------------------------------------------------- 10. page weight (test_budget.py)
 def test_no_font_awesome_script_nor_search_index_on_pages(site: Path) -> None:
     html = (site / CHAPTER).read_text(encoding="utf-8")
     assert "fontawesome.js" not in html and "searchindex.js" not in html
