@@ -62,8 +62,11 @@ sysdeps:
 
 # The site's assets from npm (package.json): KaTeX, which typesets the maths when the site is built
 # (run by node: _ext/torchbook_site/maths.py), and axe-core for the accessibility test.
+# npm itself comes from Debian when it is missing (make test installs it with the other packages).
 node: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "apt-get install: npm"; $(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; }
 	npm ci --no-audit --no-fund --loglevel=error
 
 # Offline copies laid out where the loaders look (readers online need none of this).
@@ -125,7 +128,7 @@ catalogs: venv
 	$(PY) tools/i18n.py notebooks
 
 # ----------------------------------------------------------------------------- tests
-test: venv sysdeps data lint unit i18n nbval build site
+test: venv sysdeps node data lint unit i18n nbval build site
 	@echo "make test: all lanes passed"
 
 # ruff (configured in pyproject.toml [tool.ruff]): lint and formatting of the Python code
@@ -139,8 +142,9 @@ i18n: venv
 	$(PY) tools/i18n.py check --current
 	$(PY) tools/i18n.py notebooks --check
 
-# Two workers, one test file each (tests/test_broken_variants.py executes notebooks).
-unit: venv
+# Two workers, one test file each (tests/test_broken_variants.py executes notebooks; tests/ext
+# builds small books, whose maths KaTeX typesets: node).
+unit: venv node
 	$(PY) -m pytest tests --ignore=tests/site -n 2 --dist loadfile
 
 # Notebooks in parallel, one per worker (each kernel has one CPU thread: NB_ENV).

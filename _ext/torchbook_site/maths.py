@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from sphinx.errors import ExtensionError
 from sphinx.locale import _
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
@@ -75,9 +76,11 @@ class KaTeX:
     def _start(self) -> subprocess.Popen[str]:
         node = shutil.which("node")
         if node is None:
-            raise RuntimeError("node is missing: it typesets the maths (apt-get install nodejs npm; make sysdeps)")
+            raise ExtensionError("node is missing: it typesets the maths (apt-get install nodejs npm, or make node)")
         if not (KATEX / "katex.min.js").is_file():
-            raise RuntimeError("KaTeX is missing: run `npm ci` in the book's folder (make build does it).")
+            raise ExtensionError(
+                f"KaTeX is missing ({KATEX / 'katex.min.js'}): run `make node` (npm ci) in the book's folder; make book does it."
+            )
         command = [node, str(SCRIPT), str(KATEX / "katex.min.js"), json.dumps(OPTIONS)]
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
@@ -95,7 +98,7 @@ class KaTeX:
         process.stdin.flush()
         line = process.stdout.readline()
         if not line:
-            raise RuntimeError(f"KaTeX's node process stopped (exit status {process.wait()})")
+            raise ExtensionError(f"KaTeX's node process stopped (exit status {process.wait()})")
         answer = json.loads(line)
         if "error" in answer:
             raise KaTeXError(answer["error"])
