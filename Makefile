@@ -145,23 +145,20 @@ i18n: venv
 # Two workers, one test file each (tests/test_broken_variants.py executes notebooks; tests/ext
 # builds small books, whose maths KaTeX typesets: node).
 unit: venv node
-	$(PY) -m pytest tests --ignore=tests/site -n 2 --dist loadfile
+	$(PY) -m pytest tests --ignore=tests/site -n 2 --dist loadfile --durations=8
 
 # Notebooks in parallel, one per worker (each kernel has one CPU thread: NB_ENV).
 NBVAL_WORKERS ?= 2
 nbval: venv
 	$(NB_ENV) TORCHBOOK_MODE=fast $(NBVAL) -n $(NBVAL_WORKERS) --dist loadfile $(or $(NB),chapters)
 
-# Internal links and #anchors of every English page and of the page that chooses the edition, by
-# pytest-check-links (external URLs are not fetched: CI has no internet; the zh pages have the same
-# links, and their language switches are checked by tests/site/test_editions.py; the two PDFs
-# of every page's download menu exist after `make pdf`: tests/site/test_pdf.py); then the
-# browser checks of tests/site, one file per worker.
+# Internal links and #anchors of every page of both editions and of the page that chooses the
+# edition (tools/check_links.py; external URLs are not fetched: CI has no internet; the two PDFs of
+# every page's download menu exist after `make pdf`: tests/site/test_pdf.py); then the browser
+# checks of tests/site, one file per worker.
 site: venv node
-	$(PY) -m pytest -q -n 2 --check-links --check-anchors --links-ext html \
-		--check-links-ignore '^(https?|mailto|javascript|data):' --check-links-ignore '.*/pdf/book-(en|zh)\.pdf$$' \
-		$(SITE)/en $(SITE)/index.html --ignore=$(SITE)/en/_static
-	$(PY) -m pytest tests/site --ignore=tests/site/test_pdf.py -n 2 --dist loadfile
+	$(PY) tools/check_links.py $(SITE)/en $(SITE)/zh $(SITE)/index.html --ignore '.*/pdf/book-(en|zh)\.pdf$$'
+	$(PY) -m pytest tests/site --ignore=tests/site/test_pdf.py -n 2 --dist loadfile --durations=8
 
 # The whole book as one PDF per edition: each edition's single-page build printed by headless
 # Chromium (_build/pdf/book-en.pdf, book-zh.pdf), then checked.

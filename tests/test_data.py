@@ -133,8 +133,9 @@ def test_missing_data_names_path_and_fixes(data_root):
         message = str(err.value)
         assert f"{name} was not found in {data_root / folder}" in message
         assert "internet" in message and "python -m torchbook.mirror prepare --from" in message
-    with pytest.raises(data.DataNotFoundError, match="Tiny Shakespeare"):
+    with pytest.raises(data.DataNotFoundError, match="Tiny Shakespeare") as err:
         data.shakespeare()
+    assert "the loader (from GitHub) downloads" in str(err.value) and "torchvision" not in str(err.value)
 
 
 def test_bad_arguments_are_value_errors(data_root):

@@ -42,8 +42,11 @@ def test_device_errors(monkeypatch):
     monkeypatch.setenv("TORCHBOOK_DEVICE", "gpu0")
     with pytest.raises(runtime.ConfigError, match="not a device name"):
         runtime.device()
-    with pytest.raises(runtime.ConfigError, match="this machine has none"):
-        runtime.device("cuda:99")
+    with pytest.raises(runtime.ConfigError, match="this machine has none by that name; pass a device it has"):
+        runtime.device("cuda:99")  # an argument: the fix is another argument
+    monkeypatch.setenv("TORCHBOOK_DEVICE", "cuda:99")
+    with pytest.raises(runtime.ConfigError, match="by that name; unset TORCHBOOK_DEVICE"):
+        runtime.device()  # the variable: the fix is the variable
 
 
 def test_seed_is_repeatable_and_returns_generator():

@@ -61,6 +61,7 @@ ZH = {  # the strings this module writes into pages, in the zh edition
     "Running this page": "运行本页",
     "<strong>Running this page in full mode</strong> takes about {parts}.": "<strong>以完整模式运行本页</strong>约需 {parts}。",
     "{duration} on the {lane}'s machine, {device}": "{duration}（{lane}的机器：{device}）",
+    "{duration} on the machine that produced its committed outputs, {device}": "{duration}（生成本页已提交输出的机器：{device}）",
     "; about ": "；约 ",
     "{n} min": "{n} 分钟",
     "{n} s": "{n} 秒",
@@ -292,25 +293,49 @@ def stamp_html(
     )
 
 
-def cost_html(source: str, lanes: list[dict[str, Any]], language: str | None = "en", modes_uri: str = "") -> str:
-    """What running the page ``source`` costs in full mode, by the lanes that ran it, and how to
-    run it in fast mode; "" for a page no lane ran for ``COSTLY_S`` seconds or more."""
+def cost_html(
+    source: str,
+    lanes: list[dict[str, Any]],
+    language: str | None = "en",
+    modes_uri: str = "",
+    outputs: dict[str, dict[str, Any]] | None = None,
+    root: Path = ROOT,
+) -> str:
+    """What running the page ``source`` costs in full mode, and how to run it in fast mode; ""
+    for a page that takes less than ``COSTLY_S`` seconds. The times are those of the lanes that
+    ran the page as it is now (a lane run from before the page's code changed is not its cost);
+    without one, the full-mode run that produced the committed outputs (``outputs``)."""
 
     def t(text: str, **values: Any) -> str:  # values: HTML already
         text = tr(language, text, ZH)
         return text.format(**values) if values else text
 
-    runs = [(lane, lane["rows"][source]) for lane in lanes if source in lane["rows"]]
-    if not any(float(row.get("seconds", 0)) >= COSTLY_S for _, row in runs):
+    path = root / source
+    current = page_hash(path) if path.is_file() else None
+    runs = [
+        (float(lane["rows"][source].get("seconds", 0)), t(lane["label"]), lane["hardware"].get("device", "?"))
+        for lane in lanes
+        if source in lane["rows"] and lane_state(source, lane, current) != "changed"
+    ]
+    produced = (outputs or {}).get(source)
+    if not runs and produced and produced.get("mode") == "full":
+        runs = [(float(produced.get("seconds", 0)), None, _device(produced.get("hardware", {})))]
+    if not any(seconds >= COSTLY_S for seconds, _, _ in runs):
         return ""
     parts = [
         t(
             "{duration} on the {lane}'s machine, {device}",
-            duration=duration(float(row.get("seconds", 0)), language),
-            lane=t(lane["label"]),
-            device=html.escape(str(lane["hardware"].get("device", "?"))),
+            duration=duration(seconds, language),
+            lane=label,
+            device=html.escape(str(device)),
         )
-        for lane, row in runs
+        if label
+        else t(
+            "{duration} on the machine that produced its committed outputs, {device}",
+            duration=duration(seconds, language),
+            device=html.escape(str(device)),
+        )
+        for seconds, label, device in runs
     ]
     link = t("how the run modes work")
     if modes_uri:
@@ -349,7 +374,8 @@ def _add_stamp(app: Any, pagename: str, templatename: str, context: dict, doctre
     language = app.config.language
     context["body"] += stamp_html(source, app.tb_lanes, language=language, outputs=app.tb_outputs)
     if app.builder.name == "html" and MODES_DOC in app.env.found_docs:
-        cost = cost_html(source, app.tb_lanes, language, app.builder.get_relative_uri(pagename, MODES_DOC))
+        modes = app.builder.get_relative_uri(pagename, MODES_DOC)
+        cost = cost_html(source, app.tb_lanes, language, modes, outputs=app.tb_outputs)
         if cost:
             context["body"] = after_title(context["body"], cost)
 

@@ -6,9 +6,9 @@ Every loader reads from :func:`root` (``TORCHBOOK_DATA``, default ``<repo>/data`
     train_ds = data.mnist("train", limit=1000)   # a torchvision-style Dataset of (image, label)
     X, y = data.two_moons(1000, generator=g)      # a synthetic 2-D classification set
 
-With internet access torchvision downloads what is missing. Offline, lay out the mirror
-copies once with ``python -m torchbook.mirror prepare --from ../shared/data`` (the preparation
-of offline copies lives in ``torchbook.mirror``; this module is the loaders readers call).
+With internet access the loaders download what is missing (the image data sets through torchvision).
+Offline, lay out the mirror copies once with ``python -m torchbook.mirror prepare --from ../shared/data``
+(the preparation of offline copies lives in ``torchbook.mirror``; this module is the loaders readers call).
 """
 
 from __future__ import annotations
@@ -65,12 +65,13 @@ def offline() -> bool:
     return os.environ.get("TORCHBOOK_OFFLINE", "").strip().lower() in {"1", "true", "yes"}
 
 
-def _missing(name: str, where: Path, reason: str) -> DataNotFoundError:
+def _missing(name: str, where: Path, reason: str, downloader: str = "torchvision") -> DataNotFoundError:
+    """The error of a loader that found no ``name`` in ``where`` (``downloader`` fetches it online)."""
     return DataNotFoundError(
         f"{name} was not found in {where} and {reason}.\n"
         "Fix it in one of two ways:\n"
         f"  1. With internet access: call the loader again without TORCHBOOK_OFFLINE set; "
-        f"torchvision downloads {name} into {root()}.\n"
+        f"{downloader} downloads {name} into {root()}.\n"
         f"  2. Offline, from a mirror copy (see data/README.md): {MIRROR_HINT!r}, or set "
         "TORCHBOOK_DATA to a folder that already holds it."
     )
@@ -201,9 +202,10 @@ def cifar10_source(split: str = "train") -> str:
 def shakespeare() -> str:
     """Tiny Shakespeare (Karpathy's char-rnn corpus) as one string of 1,115,394 characters."""
     path = root() / "tinyshakespeare" / "input.txt"
+    via = "the loader (from GitHub)"  # who downloads it, for the error message
     if not path.is_file():
         if offline():
-            raise _missing("Tiny Shakespeare", path, "TORCHBOOK_OFFLINE forbids downloading it")
+            raise _missing("Tiny Shakespeare", path, "TORCHBOOK_OFFLINE forbids downloading it", downloader=via)
         try:
             import urllib.request
 
@@ -211,7 +213,7 @@ def shakespeare() -> str:
             with urllib.request.urlopen(SHAKESPEARE_URL, timeout=30) as resp:
                 path.write_bytes(resp.read())
         except Exception as err:
-            raise _missing("Tiny Shakespeare", path, f"could not be downloaded ({err})") from None
+            raise _missing("Tiny Shakespeare", path, f"could not be downloaded ({err})", downloader=via) from None
     return path.read_text(encoding="utf-8")
 
 

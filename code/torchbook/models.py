@@ -24,6 +24,8 @@ class LinearRegression(nn.Module):
 class SimpleNet(nn.Module):
     """Article 000's binary classifier, 2 -> hidden -> 1. x (N, 2) -> logits (N, 1).
 
+    With ``in_features=10`` it is also article 002's ``Net`` (10 -> 5 -> 1, page 2.3).
+
     ``probabilities=True`` ends in a sigmoid as the article does (pair it with ``BCELoss``);
     the default returns logits for the numerically stable ``BCEWithLogitsLoss``.
     """

@@ -72,17 +72,20 @@ def device(prefer: str | None = None) -> torch.device:
     if available and dev.type == "cuda" and dev.index is not None:
         available = dev.index < torch.cuda.device_count()
     if not available:
-        raise ConfigError(
-            f"Device {name!r} was requested but this machine has none; "
-            "unset TORCHBOOK_DEVICE to let the book choose, or set it to 'cpu'."
+        fix = (
+            "pass a device it has, e.g. 'cpu', or none to let the book choose"
+            if prefer
+            else "unset TORCHBOOK_DEVICE to let the book choose, or set it to 'cpu'"
         )
+        raise ConfigError(f"Device {name!r} was requested but this machine has none by that name; {fix}.")
     return dev
 
 
 def seed(n: int = 0) -> torch.Generator:
     """Seed Python's, NumPy's and torch's generators with ``n``; return a fresh torch Generator.
 
-    Pass the generator to ``DataLoader(..., generator=g)`` so shuffling has its own stream.
+    Pass the generator to ``DataLoader(..., generator=g)``: shuffling then draws from it, not from
+    the global generator, so drawing a model's initial weights does not move the batch order.
     """
     if n < 0:
         raise ValueError(f"seed must be a non-negative integer, got {n}")

@@ -156,6 +156,32 @@ def test_run_cost_only_for_pages_that_take_long() -> None:
     assert stamps.duration(44) == "45 s" and stamps.duration(3) == "5 s" and stamps.duration(200) == "3 min"
 
 
+def test_the_run_cost_is_not_taken_from_a_run_of_older_code(tmp_path: Path) -> None:
+    write(tmp_path, NOTEBOOK)
+    produced = {
+        "date": "2026-12-06 17:59 UTC",
+        "hardware": {"device": "cpu", "cpu": "AMD EPYC", "cpu_count": 2},
+        "mode": "full",
+        "seconds": 1294.0,
+    }
+    stale = lane({"seconds": 65.0, "cells": 4, "failed": 0, "checked_sha256": "0" * 64})
+    # The lane ran the page before its code changed: its 65 s are not this page's cost.
+    text = stamps.cost_html(PAGE, [stale], outputs={PAGE: produced}, root=tmp_path)
+    assert "about 22 min on the machine that produced its committed outputs, CPU (2 cores, AMD EPYC)" in text
+    assert "CPU lane" not in text
+    assert stamps.cost_html(PAGE, [stale], root=tmp_path) == ""
+    zh = stamps.cost_html(PAGE, [stale], language="zh_CN", outputs={PAGE: produced}, root=tmp_path)
+    assert "约需 22 分钟（生成本页已提交输出的机器：CPU (2 cores, AMD EPYC)）" in zh
+    # A lane run of the page as it is now wins over the provenance record.
+    current = lane(checked(tmp_path, seconds=600.0))
+    assert "about 10 min on the CPU lane's machine" in stamps.cost_html(
+        PAGE, [current], outputs={PAGE: produced}, root=tmp_path
+    )
+    # A fast-mode execution says nothing about the cost of full mode.
+    fast = dict(produced, mode="fast")
+    assert stamps.cost_html(PAGE, [], outputs={PAGE: fast}, root=tmp_path) == ""
+
+
 def test_the_run_cost_goes_right_after_the_title() -> None:
     body = '<section id="a"><h1>A page<a class="headerlink" href="#a">#</a></h1><p>Text</p></section>'
     out = stamps.after_title(body, "<aside>cost</aside>")

@@ -1,5 +1,5 @@
 """Checks of the built site: pages load in Chromium without console errors; the search page finds
-chapter 1. (Internal links and anchors are checked by pytest-check-links: `make site`.)"""
+chapter 1. (Internal links and anchors are checked by tools/check_links.py: `make site`.)"""
 
 from __future__ import annotations
 
