@@ -310,6 +310,8 @@ def cost_html(
         text = tr(language, text, ZH)
         return text.format(**values) if values else text
 
+    if not source.endswith(".ipynb"):
+        return ""
     path = root / source
     current = page_hash(path) if path.is_file() else None
     runs = [

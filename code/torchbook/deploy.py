@@ -44,8 +44,10 @@ def onnx_predict(path_or_session, x: torch.Tensor) -> torch.Tensor:  # type: ign
 def quantize_int8(model: nn.Module, dynamic_activations: bool = False) -> nn.Module:
     """A copy of ``model`` whose ``nn.Linear`` weights are int8 with one scale per row (torchao).
 
-    ``dynamic_activations=True`` also quantizes each layer's input per batch, so the matrix
-    product itself runs in int8. The original model is left unchanged.
+    ``dynamic_activations=True`` also quantizes each layer's input at every call, with one scale
+    per row of the input (per example, ``(N, in_features)`` -> N scales), so that the matrix
+    product can run in int8 where the backend has kernels for it. The original model is left
+    unchanged.
     """
     # torchao registers its enums with torch's pytree at import, which logs a notice of torch's
     # own about that registration; it says nothing to the reader of the book.

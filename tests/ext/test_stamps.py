@@ -178,6 +178,9 @@ def test_the_run_cost_is_not_taken_from_a_run_of_older_code(tmp_path: Path) -> N
         PAGE, [current], outputs={PAGE: produced}, root=tmp_path
     )
     # A fast-mode execution says nothing about the cost of full mode.
+    # A page without code (its source is Markdown) costs nothing to run.
+    (tmp_path / "glossary.md").write_text("# Glossary\n", encoding="utf-8")
+    assert stamps.cost_html("glossary.md", [stale], outputs={"glossary.md": produced}, root=tmp_path) == ""
     fast = dict(produced, mode="fast")
     assert stamps.cost_html(PAGE, [], outputs={PAGE: fast}, root=tmp_path) == ""
 
