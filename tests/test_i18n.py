@@ -198,3 +198,15 @@ def test_a_zh_notebook_has_the_sources_code_and_outputs_and_chinese_text(name: s
         elif i18n.prose_words(re.sub(r"(?m)^[:`].*$", "", "".join(a["source"]))):  # prose, not only directive markup
             assert i18n.HAN.search("".join(b["source"])), "".join(b["source"])[:80]
     assert zh["metadata"]["torchbook"]["source"] == name
+
+
+def test_fragments_of_old_msgids_do_not_pile_up_as_comments(tmp_path: Path) -> None:
+    po = tmp_path / "page.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        '# | msgid "An old English\n# sentence"\nmsgid "A new sentence."\nmsgstr "新的句子。"\n',
+        encoding="utf-8",
+    )
+    text = i18n.render(i18n.read(po)).decode("utf-8")
+    assert 'msgid "A new sentence."\nmsgstr "新的句子。"' in text
+    assert "old English" not in text and "# sentence" not in text

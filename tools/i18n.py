@@ -167,6 +167,10 @@ def render(catalog) -> bytes:
 
     for m in catalog:
         m.flags -= {"python-format", "python-brace-format"}
+        if m.id:
+            # The catalogs carry no translator comments; what a comment line holds here is a
+            # fragment of an old msgid written back by an earlier tool, which must not pile up.
+            m.user_comments = []
     f = io.BytesIO()
     write_po(f, catalog, width=0, omit_header=False, include_previous=True, sort_output=False)
     return f.getvalue()
