@@ -85,6 +85,13 @@ def page_hash(path: Path) -> str | None:
     return tool("provenance").checked_sha256(path)
 
 
+def current_hash(source: str, root: Path = ROOT) -> str | None:
+    """The hash of the notebook ``source`` as it is now in ``root``; None for a page that is not
+    a notebook or does not exist."""
+    path = root / source
+    return page_hash(path) if source.endswith(".ipynb") and path.is_file() else None
+
+
 def load_lanes(root: Path = ROOT) -> list[dict[str, Any]]:
     """The committed lane reports, each with its label, date, hardware, mode and rows per notebook;
     and, for a report without hashes, the notebooks changed after it by git (commits to them
@@ -169,10 +176,12 @@ def stamp_html(
     root: Path = ROOT,
     language: str | None = "en",
     outputs: dict[str, dict[str, Any]] | None = None,
+    current: str | None = None,
 ) -> str:
     """The stamp of one page (``source``: its path relative to the book, e.g. chapters/.../x.ipynb)
     in the edition's language, from the lane reports (:func:`load_lanes`) and the provenance of
-    the committed outputs (:func:`load_outputs`)."""
+    the committed outputs (:func:`load_outputs`). ``current``: the page's hash when the caller
+    has it already (:func:`current_hash`)."""
 
     def t(text: str, **values: Any) -> str:  # values: HTML already
         text = tr(language, text, ZH)
@@ -187,7 +196,7 @@ def stamp_html(
             f"{t('this page has no code; its text, links and references are checked by every build of the site.')}"
             "</p></aside>"
         )
-    current = page_hash(root / source)
+    current = current or current_hash(source, root)
     states = [(lane, lane_state(source, lane, current)) for lane in lanes]
     verified = [lane for lane, state in states if state == "verified"]
     if verified:
@@ -300,6 +309,7 @@ def cost_html(
     modes_uri: str = "",
     outputs: dict[str, dict[str, Any]] | None = None,
     root: Path = ROOT,
+    current: str | None = None,
 ) -> str:
     """What running the page ``source`` costs in full mode, and how to run it in fast mode; ""
     for a page that takes less than ``COSTLY_S`` seconds. The times are those of the lanes that
@@ -312,8 +322,7 @@ def cost_html(
 
     if not source.endswith(".ipynb"):
         return ""
-    path = root / source
-    current = page_hash(path) if path.is_file() else None
+    current = current or current_hash(source, root)
     runs = [
         (float(lane["rows"][source].get("seconds", 0)), t(lane["label"]), lane["hardware"].get("device", "?"))
         for lane in lanes
@@ -374,10 +383,11 @@ def _add_stamp(app: Any, pagename: str, templatename: str, context: dict, doctre
     source = os.path.relpath(source, app.srcdir) if os.path.isabs(str(source)) else str(source)
     source = str(source).replace(os.sep, "/")
     language = app.config.language
-    context["body"] += stamp_html(source, app.tb_lanes, language=language, outputs=app.tb_outputs)
+    current = current_hash(source)  # once per page: the stamp and the run cost both compare it
+    context["body"] += stamp_html(source, app.tb_lanes, language=language, outputs=app.tb_outputs, current=current)
     if app.builder.name == "html" and MODES_DOC in app.env.found_docs:
         modes = app.builder.get_relative_uri(pagename, MODES_DOC)
-        cost = cost_html(source, app.tb_lanes, language, modes, outputs=app.tb_outputs)
+        cost = cost_html(source, app.tb_lanes, language, modes, outputs=app.tb_outputs, current=current)
         if cost:
             context["body"] = after_title(context["body"], cost)
 
