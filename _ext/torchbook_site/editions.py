@@ -8,6 +8,8 @@ in ``locales/`` (tools/book.py).
 - The theme's strings its zh_CN catalog lacks (``ZH_UI``) and the strings the extension writes
   itself (each module's ``ZH``, through ``tr``) are Chinese in the zh edition.
 - The zh download button gives the zh notebook (tools/i18n.py notebooks).
+- A translated node belongs to its page, not to the small document Sphinx parsed its message
+  as, so a zh doctree does not pickle the build environment with it.
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ def _glue_in_translations() -> None:
                 document["nb_renderer"] = renderer
                 try:
                     return original(document, key)
-                finally:  # the translated nodes keep a reference to this document: pickled with the page
+                finally:  # the renderer is the page's: this small document keeps none of it
                     del document["nb_renderer"]
         return original(document, key)
 
@@ -242,6 +244,17 @@ def _zh_notebooks(app: Any, exception: Exception | None) -> None:
         shutil.copy2(zh, page)
 
 
+def _forget_message_documents(app: Any, doctree: nodes.document) -> None:
+    """Sphinx parses each translated paragraph as a small document of its own, and the nodes it
+    moves into the page keep that document as theirs (``node._document``), with its settings and
+    so the whole build environment: every zh doctree pickled about 3 MB of it, and reading them
+    back was half of the zh build. A node's document is its page's (docutils then finds it through
+    the parents)."""
+    for node in doctree.findall():
+        if node._document is not None and node._document is not doctree:
+            node._document = None
+
+
 def ancestors(node: nodes.Node, stop: nodes.Node | None) -> list[nodes.Node]:
     """The parents of ``node`` up to ``stop`` (included; None: up to the document's None)."""
     out = []
@@ -258,3 +271,4 @@ def setup(app: Any) -> None:
     app.connect("config-inited", _switch_in_header)
     app.connect("html-page-context", _language_switch)
     app.connect("build-finished", _zh_notebooks)
+    app.connect("doctree-read", _forget_message_documents)

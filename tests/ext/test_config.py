@@ -26,3 +26,21 @@ def test_glossary_terms_of_a_small_glossary(tmp_path: Path) -> None:
     )
     assert config.glossary_chinese_terms(glossary) == ["批量", "批次", "张量"]
     assert config.glossary_chinese_terms(tmp_path / "missing.md") == []
+
+
+def test_chinese_search_indexes_as_sphinx_does_with_a_set_of_latin_words() -> None:
+    """The book's Chinese search splits and stems exactly as Sphinx's, plus the glossary's terms;
+    the Latin words it has seen are a set (Sphinx's list made the index quadratic in the book's
+    length: about a minute of every build)."""
+    from sphinx import search
+    from sphinx.search.zh import SearchChinese
+
+    config._chinese_search_language()
+    book, sphinx = search.languages["zh"]({}), SearchChinese({})
+    assert isinstance(book.latin_terms, set)
+    text = "张量在 GPU 上 running faster: the tensors was 激活函数 CNNs"
+    words = book.split(text)
+    assert words[: len(sphinx.split(text))] == sphinx.split(text)
+    assert "激活函数" in words  # the glossary's term, whatever jieba makes of it
+    assert [book.stem(w) for w in words] == [sphinx.stem(w) for w in words]
+    assert book.stem("GPU") == "gpu" and book.stem("running") == "run"  # acronyms kept, words stemmed

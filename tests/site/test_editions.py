@@ -85,6 +85,16 @@ def test_zh_pages_are_chinese(zh_site: Path, zh_pages: list[str]) -> None:
     assert "第 1 部分" in intro  # a part caption of the table of contents, translated
 
 
+def test_zh_doctrees_hold_no_build_environment(zh_pages: list[str]) -> None:
+    """The translated nodes belong to their page (editions._forget_message_documents): a zh doctree
+    that pickles the build environment is about 3 MB and makes the zh build twice as slow."""
+    doctrees = BOOK.parent / "doctrees" / "zh"
+    found = sorted(doctrees.rglob("*.doctree"))
+    assert len(found) >= len(zh_pages) - 3, f"no zh doctrees in {doctrees}: run `make build`"  # search, genindex
+    heavy = [p.relative_to(doctrees).as_posix() for p in found if b"BuildEnvironment" in p.read_bytes()]
+    assert not heavy, f"{len(heavy)} zh doctrees pickle the build environment, e.g. {heavy[:3]}"
+
+
 def test_zh_download_and_colab_give_the_zh_notebook(zh_site: Path) -> None:
     page = "chapters/05_practice/05_3_mnist_mlp.html"
     text = (zh_site / page).read_text(encoding="utf-8")
