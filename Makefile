@@ -13,6 +13,7 @@ JB := $(VENV)/bin/jupyter-book
 SHARED_DATA ?= ../shared/data
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SITE := _build/html
+APT_INSTALL := $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q
 
 # The data root, and the environment notebooks are executed and tested in (tools/notebook.env,
 # shared with tools/gpu_lane.sh). With the offline mirror beside the project nothing is ever
@@ -56,8 +57,7 @@ sysdeps:
 	[ -d /usr/share/datasets/fashion-mnist ] || missing="$$missing dataset-fashion-mnist"; \
 	if [ -n "$$missing" ]; then \
 		echo "apt-get install:$$missing"; \
-		$(SUDO) apt-get update -q && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+		$(APT_INSTALL) $$missing; \
 	fi
 
 # The site's assets from npm (package.json): KaTeX, which typesets the maths when the site is built
@@ -65,8 +65,7 @@ sysdeps:
 # npm itself comes from Debian when it is missing (make test installs it with the other packages).
 node: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
-	@command -v npm >/dev/null || { echo "apt-get install: npm"; $(SUDO) apt-get update -q && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; }
+	@command -v npm >/dev/null || { echo "apt-get install: npm"; $(APT_INSTALL) npm; }
 	npm ci --no-audit --no-fund --loglevel=error
 
 # Offline copies laid out where the loaders look (readers online need none of this).
