@@ -127,7 +127,14 @@ catalogs: venv
 	$(PY) tools/i18n.py notebooks
 
 # ----------------------------------------------------------------------------- tests
-test: venv sysdeps node data lint unit i18n nbval build site
+# Steps that use one core each run two at a time: pip beside apt-get, then the data, lint and
+# i18n checks; the tests and the builds use both cores themselves.
+PAIRED := $(MAKE) --no-print-directory -j2 --output-sync=target
+test:
+	$(PAIRED) venv sysdeps
+	$(MAKE) --no-print-directory node
+	$(PAIRED) data lint i18n
+	$(MAKE) --no-print-directory unit nbval build site
 	@echo "make test: all lanes passed"
 
 # ruff (configured in pyproject.toml [tool.ruff]): lint and formatting of the Python code
