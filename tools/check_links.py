@@ -60,7 +60,7 @@ def pages(targets: list[Path]) -> list[Path]:
 
 
 def broken(page: Path, ignore: list[re.Pattern]) -> list[str]:
-    """What is wrong with each link of ``page``, one line each ("" for none)."""
+    """What is wrong with the links of ``page``, one line per broken link (empty when none is)."""
     problems = []
     for link in parse(page).links:
         if not link or re.match(EXTERNAL, link) or any(p.search(link) for p in ignore):

@@ -302,6 +302,24 @@ def stamp_html(
     )
 
 
+def cost_runs(
+    source: str, lanes: list[dict[str, Any]], outputs: dict[str, dict[str, Any]] | None, current: str | None
+) -> list[tuple[float, str | None, str]]:
+    """The full-mode runs that say what running the notebook ``source`` costs, as (seconds, lane
+    label, device): the lanes that ran the page as it is now (``current``: its hash; a lane run
+    from before the page's code changed is not its cost); without one, the full-mode run that
+    produced the committed outputs (``outputs``), whose label is None."""
+    runs = [
+        (float(lane["rows"][source].get("seconds", 0)), lane["label"], str(lane["hardware"].get("device", "?")))
+        for lane in lanes
+        if source in lane["rows"] and lane_state(source, lane, current) != "changed"
+    ]
+    produced = (outputs or {}).get(source)
+    if not runs and produced and produced.get("mode") == "full":
+        runs = [(float(produced.get("seconds", 0)), None, _device(produced.get("hardware", {})))]
+    return runs
+
+
 def cost_html(
     source: str,
     lanes: list[dict[str, Any]],
@@ -311,10 +329,8 @@ def cost_html(
     root: Path = ROOT,
     current: str | None = None,
 ) -> str:
-    """What running the page ``source`` costs in full mode, and how to run it in fast mode; ""
-    for a page that takes less than ``COSTLY_S`` seconds. The times are those of the lanes that
-    ran the page as it is now (a lane run from before the page's code changed is not its cost);
-    without one, the full-mode run that produced the committed outputs (``outputs``)."""
+    """What running the page ``source`` costs in full mode (:func:`cost_runs`), and how to run it
+    in fast mode; "" for a page that takes less than ``COSTLY_S`` seconds."""
 
     def t(text: str, **values: Any) -> str:  # values: HTML already
         text = tr(language, text, ZH)
@@ -322,29 +338,17 @@ def cost_html(
 
     if not source.endswith(".ipynb"):
         return ""
-    current = current or current_hash(source, root)
-    runs = [
-        (float(lane["rows"][source].get("seconds", 0)), t(lane["label"]), lane["hardware"].get("device", "?"))
-        for lane in lanes
-        if source in lane["rows"] and lane_state(source, lane, current) != "changed"
-    ]
-    produced = (outputs or {}).get(source)
-    if not runs and produced and produced.get("mode") == "full":
-        runs = [(float(produced.get("seconds", 0)), None, _device(produced.get("hardware", {})))]
+    runs = cost_runs(source, lanes, outputs, current or current_hash(source, root))
     if not any(seconds >= COSTLY_S for seconds, _, _ in runs):
         return ""
     parts = [
         t(
-            "{duration} on the {lane}'s machine, {device}",
+            "{duration} on the {lane}'s machine, {device}"
+            if label
+            else "{duration} on the machine that produced its committed outputs, {device}",
             duration=duration(seconds, language),
-            lane=label,
-            device=html.escape(str(device)),
-        )
-        if label
-        else t(
-            "{duration} on the machine that produced its committed outputs, {device}",
-            duration=duration(seconds, language),
-            device=html.escape(str(device)),
+            lane=t(label) if label else "",
+            device=html.escape(device),
         )
         for seconds, label, device in runs
     ]

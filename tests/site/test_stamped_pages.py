@@ -47,16 +47,8 @@ def test_every_code_page_says_whether_it_is_verified_and_what_it_costs(edition: 
         assert (produced_words if source in outputs else unrecorded_words) in stamp[0], (page, stamp)
         assert "nbval" in stamp[0]  # what CI checks on every change
         cost = re.findall(r'<aside class="tb-run-cost".*?</aside>', html, re.S)
-        # The cost comes from the lanes that ran the page as it is now, else from the full-mode run
-        # that produced its committed outputs.
-        runs = [
-            float(lane["rows"][source].get("seconds", 0))
-            for lane in lanes
-            if source in lane["rows"] and stamps.lane_state(source, lane, current) != "changed"
-        ]
-        if not runs and outputs.get(source, {}).get("mode") == "full":
-            runs = [float(outputs[source].get("seconds", 0))]
-        assert len(cost) == any(s >= stamps.COSTLY_S for s in runs), (page, cost)
+        runs = stamps.cost_runs(source, lanes, outputs, current)  # tested in tests/ext/test_stamps.py
+        assert len(cost) == any(s >= stamps.COSTLY_S for s, _, _ in runs), (page, cost)
         if cost:
             costly += 1
             article = html.index('<article class="bd-article"')  # (the print header has an h1 of its own)
